@@ -1,4 +1,4 @@
-"""Start the servers mlflow-compat compares: the reference server and the real `mlflow server` 2.7.1.
+"""Start the servers mlflow-compat compares: the reference server and `mlflow server` 2.7.1.
 
 Both run as real processes on loopback, each with its own SQLite file (or database URL) and
 artifact folder, so tests and benchmarks talk to them exactly as the MLflow client would.
@@ -90,39 +90,74 @@ def _spawn(name: str, argv: list[str], workdir: Path, env: dict, port: int, time
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            argv, cwd=workdir, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            argv,
+            cwd=workdir,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     peer = Peer(name, f"http://127.0.0.1:{port}", proc, workdir, log_path, env)
     return _wait_healthy(peer, timeout)
 
 
-def start_oracle(workdir: Path, port: int | None = None, workers: int = 4,
-                 backend_store_uri: str | None = None, timeout: float = 60) -> Peer:
+def start_oracle(
+    workdir: Path,
+    port: int | None = None,
+    workers: int = 4,
+    backend_store_uri: str | None = None,
+    timeout: float = 60,
+) -> Peer:
     """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts."""
     port = port or free_port()
     workdir = Path(workdir)
     argv = [
-        _bin("mlflow"), "server",
-        "--backend-store-uri", backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination", str(workdir / "artifacts"),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        _bin("mlflow"),
+        "server",
+        "--backend-store-uri",
+        backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
     ]
     return _spawn("mlflow-server-2.7.1", argv, workdir, {}, port, timeout)
 
 
-def start_reference(workdir: Path, port: int | None = None, workers: int = 1,
-                    backend_store_uri: str | None = None, dialect: str = "mlflow",
-                    extra_args: list[str] | None = None, timeout: float = 60) -> Peer:
+def start_reference(
+    workdir: Path,
+    port: int | None = None,
+    workers: int = 1,
+    backend_store_uri: str | None = None,
+    dialect: str = "mlflow",
+    extra_args: list[str] | None = None,
+    timeout: float = 60,
+) -> Peer:
     """The mlflow-compat reference server (`mlflow-compat serve`)."""
     port = port or free_port()
     workdir = Path(workdir)
     argv = [
-        sys.executable, "-m", "server", "serve",
-        "--backend-store-uri", backend_store_uri or f"sqlite:///{workdir / 'mlflow-compat.db'}",
-        "--artifacts-destination", str(workdir / "artifacts"),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--dialect", dialect, *(extra_args or []),
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        "--backend-store-uri",
+        backend_store_uri or f"sqlite:///{workdir / 'mlflow-compat.db'}",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--dialect",
+        dialect,
+        *(extra_args or []),
     ]
     env = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return _spawn("mlflow-compat", argv, workdir, env, port, timeout)

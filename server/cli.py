@@ -1,0 +1,84 @@
+"""`mlflow-compat serve`: flags follow `mlflow server`; each also reads MLFLOW_COMPAT_<NAME>."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from server.settings import DIALECTS, ENV_PREFIX, Settings
+
+log = logging.getLogger("mlflow_compat")
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="mlflow-compat", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve",
+        help="run the reference MLflow 2.7.1 server",
+        description="Run the reference server. Every flag can also be set with the environment "
+        f"variable {ENV_PREFIX}<FLAG> (e.g. {ENV_PREFIX}BACKEND_STORE_URI).",
+    )
+    serve.add_argument(
+        "--backend-store-uri",
+        default=defaults.backend_store_uri,
+        help="sqlite:///path.db (default: ./mlflow-compat.db) or postgresql://user:pw@host/db",
+    )
+    serve.add_argument(
+        "--artifacts-destination",
+        default=defaults.artifacts_destination,
+        help="local folder for artifacts (default: ./mlartifacts)",
+    )
+    serve.add_argument("--host", default=defaults.host, help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=defaults.port, help="default: 5000")
+    serve.add_argument("--workers", type=int, default=defaults.workers, help="worker processes")
+    serve.add_argument("--dialect", choices=DIALECTS, default=defaults.dialect)
+    return parser
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import check_settings
+
+    check_settings(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    log.info("backend store: %s", settings.backend_store_uri)
+    log.info("artifacts: %s", settings.artifacts_destination)
+    log.info("dialect: %s", settings.dialect)
+    log.info("export MLFLOW_TRACKING_URI=%s", url)
+    # Workers are separate processes: they rebuild the same settings from the environment.
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "server.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        settings = Settings(
+            backend_store_uri=args.backend_store_uri,
+            artifacts_destination=args.artifacts_destination,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            dialect=args.dialect,
+        )
+        try:
+            return serve(settings)
+        except ValueError as e:
+            log.error("mlflow-compat: %s", e)
+            return 2
+    return 2

@@ -1,0 +1,68 @@
+"""The artifact proxy (/api/2.0/mlflow-artifacts/artifacts) and the tracking artifacts/list."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlparse
+
+from anyio import to_thread
+from connexion.context import request
+from starlette.responses import FileResponse
+
+from server.artifacts import check_path, mime_type
+from server.errors import MlflowError
+from server.handlers.common import compact, run_id_of
+
+PROXY_SCHEME = "mlflow-artifacts"
+
+
+class ArtifactHandlers:
+    def __init__(self, store, artifacts):
+        self.store = store
+        self.artifacts = artifacts
+
+    def list_artifacts_proxy(self, path=None):
+        return compact(files=self.artifacts.list(check_path(path) if path else None))
+
+    def download_artifact(self, artifact_path):
+        local = self.artifacts.local_file(artifact_path)
+        name = posixpath.basename(artifact_path)
+        return FileResponse(
+            local,
+            media_type=mime_type(name),
+            headers={
+                "Content-Disposition": f"attachment; filename={name}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    async def upload_artifact(self, artifact_path):
+        writer = self.artifacts.writer(artifact_path)
+        with writer as out:
+            async for chunk in request.stream():
+                if chunk:
+                    await to_thread.run_sync(out.write, chunk)
+        return {}
+
+    def delete_artifact(self, artifact_path):
+        self.artifacts.delete(artifact_path)
+        return {}
+
+    def list_artifacts(self, run_id=None, run_uuid=None, path=None, page_token=None):
+        """Files under a run's artifact root, for runs whose root this server proxies."""
+        if path:
+            check_path(path)
+        run = self.store.get_run(run_id_of(run_id=run_id, run_uuid=run_uuid))
+        root_uri = run["info"]["artifact_uri"]
+        parsed = urlparse(root_uri)
+        if parsed.scheme != PROXY_SCHEME:
+            raise MlflowError(
+                f"This server only lists artifacts under {PROXY_SCHEME}:/ roots, not {root_uri}",
+                "INVALID_PARAMETER_VALUE",
+            )
+        base = parsed.path.lstrip("/")
+        listed = self.artifacts.list(posixpath.join(base, path) if path else base)
+        files = [
+            {**f, "path": posixpath.join(path, f["path"]) if path else f["path"]} for f in listed
+        ]
+        return compact(root_uri=root_uri, files=files)

@@ -1,0 +1,105 @@
+"""runs/* and metrics/get-history: runs, their metrics, params, tags, inputs, models and search."""
+
+from __future__ import annotations
+
+from server.handlers.common import compact, metric_value, run_id_of
+
+
+class RunHandlers:
+    def __init__(self, store):
+        self.store = store
+
+    def create_run(self, body):
+        run = self.store.create_run(
+            experiment_id=body.get("experiment_id") or "0",
+            user_id=body.get("user_id") or None,
+            start_time=body.get("start_time"),
+            tags=body.get("tags") or (),
+            run_name=body.get("run_name") or None,
+        )
+        return {"run": run}
+
+    def get_run(self, run_id=None, run_uuid=None):
+        return {"run": self.store.get_run(run_id_of(run_id=run_id, run_uuid=run_uuid))}
+
+    def update_run(self, body):
+        info = self.store.update_run_info(
+            run_id_of(body),
+            status=body.get("status"),
+            end_time=body.get("end_time"),
+            run_name=body.get("run_name"),
+        )
+        return {"run_info": info}
+
+    def delete_run(self, body):
+        self.store.delete_run(run_id_of(body))
+        return {}
+
+    def restore_run(self, body):
+        self.store.restore_run(run_id_of(body))
+        return {}
+
+    def log_metric(self, body):
+        self.store.log_metric(
+            run_id_of(body),
+            body["key"],
+            metric_value(body["value"]),
+            body["timestamp"],
+            body.get("step") or 0,
+        )
+        return {}
+
+    def log_param(self, body):
+        self.store.log_param(run_id_of(body), body["key"], body["value"])
+        return {}
+
+    def set_tag(self, body):
+        self.store.set_tag(run_id_of(body), body["key"], body["value"])
+        return {}
+
+    def delete_tag(self, body):
+        self.store.delete_tag(run_id_of(body), body["key"])
+        return {}
+
+    def log_batch(self, body):
+        metrics = [
+            {**m, "value": metric_value(m["value"]), "step": m.get("step") or 0}
+            for m in body.get("metrics") or ()
+        ]
+        self.store.log_batch(
+            run_id_of(body),
+            metrics=metrics,
+            params=body.get("params") or (),
+            tags=body.get("tags") or (),
+        )
+        return {}
+
+    def log_inputs(self, body):
+        self.store.log_inputs(run_id_of(body), datasets=body.get("datasets") or ())
+        return {}
+
+    def log_model(self, body):
+        self.store.log_model(run_id_of(body), body.get("model_json") or "")
+        return {}
+
+    def search_runs(self, body):
+        runs, token = self.store.search_runs(
+            experiment_ids=body.get("experiment_ids") or [],
+            filter_string=body.get("filter") or None,
+            run_view_type=body.get("run_view_type") or "ACTIVE_ONLY",
+            max_results=body.get("max_results", 1000),
+            order_by=body.get("order_by") or (),
+            page_token=body.get("page_token") or None,
+        )
+        return compact(runs=runs, next_page_token=token)
+
+    def get_metric_history(
+        self, metric_key, run_id=None, run_uuid=None, max_results=None, page_token=None
+    ):
+        metrics, token = self.store.get_metric_history(
+            run_id_of(run_id=run_id, run_uuid=run_uuid),
+            metric_key,
+            max_results=max_results,
+            page_token=page_token or None,
+        )
+        return compact(metrics=metrics, next_page_token=token)

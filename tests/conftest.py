@@ -1,0 +1,59 @@
+"""Shared fixtures: real servers on loopback, real SQLite files, a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+POSTGRES_ENV = "MLFLOW_COMPAT_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_ENV = "MLFLOW_COMPAT_REQUIRE_POSTGRES"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL URL to create test databases on; skip (or fail, in CI) without one."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        return url
+    reason = f"set {POSTGRES_ENV} to run the PostgreSQL tests"
+    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+        pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_ENV} is unset")
+    pytest.skip(reason)
+
+
+def backend_store_uri(backend: str, workdir, request) -> str:
+    """A fresh, empty backend store of the given kind; dropped when `request` finishes."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'mlflow-compat.db'}"
+    from tests.pg import make_database
+
+    url, drop = make_database(postgres_admin_url())
+    request.addfinalizer(drop)
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def reference_server(request, tmp_path_factory):
+    """The reference server (`python -m server serve`) on a fresh store, one per backend."""
+    from tools.peers import start_reference
+
+    workdir = tmp_path_factory.mktemp(f"reference-{request.param}")
+    uri = backend_store_uri(request.param, workdir, request)
+    peer = start_reference(workdir, backend_store_uri=uri)
+    request.addfinalizer(peer.stop)
+    return peer
+
+
+@pytest.fixture
+def tracking_uri(reference_server, monkeypatch):
+    """Points the MLflow client (fluent API and MlflowClient) at the reference server."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", reference_server.url)
+    mlflow.set_tracking_uri(reference_server.url)
+    yield reference_server.url
+    while mlflow.active_run():
+        mlflow.end_run()
+    mlflow.tracking.fluent._active_experiment_id = None
+    mlflow.set_tracking_uri(None)

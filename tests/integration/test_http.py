@@ -1,0 +1,122 @@
+"""Real HTTP against the reference server: errors, wire habits, service endpoints, artifacts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+API = "/api/2.0/mlflow"
+PROXY = "/api/2.0/mlflow-artifacts/artifacts"
+
+
+@pytest.fixture
+def url(reference_server):
+    return reference_server.url
+
+
+def _error(response, status, code):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error_code", "message"}
+    assert body["error_code"] == code
+    return body["message"]
+
+
+def test_health_version_and_openapi(url):
+    assert requests.get(url + "/health").text == "OK"
+    assert requests.get(url + "/version").text == "2.7.1"
+    spec = requests.get(url + "/openapi.json").json()
+    assert spec["openapi"].startswith("3.0")
+    assert API + "/runs/log-batch" in spec["paths"]
+
+
+def test_unknown_path_is_endpoint_not_found(url):
+    _error(requests.get(url + API + "/no-such-thing"), 404, "ENDPOINT_NOT_FOUND")
+    _error(requests.post(url + "/api/2.0/nothing", json={}), 404, "ENDPOINT_NOT_FOUND")
+
+
+def test_missing_required_field_uses_mlflow_message(url):
+    message = _error(
+        requests.post(url + API + "/experiments/create", json={}), 400, "INVALID_PARAMETER_VALUE"
+    )
+    assert message == (
+        "Missing value for required parameter 'name'. "
+        "See the API docs for more information about request parameters."
+    )
+
+
+def test_wrong_type_uses_mlflow_message(url):
+    message = _error(
+        requests.post(url + API + "/experiments/create", json={"name": 123}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    assert message.startswith("Invalid value 123 for parameter 'name' supplied.")
+
+
+def test_body_without_content_type_and_unknown_fields(url):
+    name = f"no-ctype-{uuid.uuid4().hex[:8]}"
+    response = requests.post(
+        url + API + "/experiments/create",
+        data=json.dumps({"name": name, "not_a_field": [1, 2]}),
+        headers={"Content-Type": ""},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["experiment_id"]
+
+
+def test_invalid_json_counts_as_empty_body(url):
+    response = requests.post(url + API + "/experiments/create", data=b"{not json")
+    assert "'name'" in _error(response, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_run_uuid_alias(url):
+    run = requests.post(url + API + "/runs/create", json={"experiment_id": "0"}).json()["run"]
+    run_id = run["info"]["run_id"]
+    body = {"run_uuid": run_id, "key": "k", "value": "v"}
+    assert requests.post(url + API + "/runs/set-tag", json=body).json() == {}
+    fetched = requests.get(url + API + "/runs/get", params={"run_uuid": run_id}).json()
+    assert {"key": "k", "value": "v"} in fetched["run"]["data"]["tags"]
+
+
+def test_nan_and_infinity_travel_as_strings(url):
+    run_id = requests.post(url + API + "/runs/create", json={"experiment_id": "0"}).json()["run"][
+        "info"
+    ]["run_id"]
+    for step, value in enumerate(["NaN", "Infinity", "-Infinity"]):
+        body = {"run_id": run_id, "key": "m", "value": value, "timestamp": 5, "step": step}
+        assert requests.post(url + API + "/runs/log-metric", json=body).status_code == 200
+    history = requests.get(
+        url + API + "/metrics/get-history", params={"run_id": run_id, "metric_key": "m"}
+    )
+    assert [m["value"] for m in history.json()["metrics"]] == ["NaN", "Infinity", "-Infinity"]
+
+
+def test_artifact_proxy_round_trip(url):
+    path = f"0/{uuid.uuid4().hex}/artifacts/dir/data.bin"
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    put = requests.put(f"{url}{PROXY}/{path}", data=payload)
+    assert put.status_code == 200 and put.json() == {}
+    got = requests.get(f"{url}{PROXY}/{path}")
+    assert got.status_code == 200 and got.content == payload
+    assert got.headers["content-disposition"] == "attachment; filename=data.bin"
+    folder = path.rsplit("/", 2)[0]
+    listing = requests.get(url + PROXY, params={"path": folder}).json()
+    assert listing == {"files": [{"path": "dir", "is_dir": True}]}
+    listing = requests.get(url + PROXY, params={"path": folder + "/dir"}).json()
+    assert listing == {"files": [{"path": "data.bin", "is_dir": False, "file_size": len(payload)}]}
+    assert requests.delete(f"{url}{PROXY}/{path}").json() == {}
+    _error(requests.get(f"{url}{PROXY}/{path}"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert requests.get(url + PROXY, params={"path": "0/no-such-run"}).json() == {}
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "a/../../b", "a\\b"])
+def test_artifact_paths_cannot_escape(url, bad):
+    _error(requests.get(url + PROXY, params={"path": bad}), 400, "INVALID_PARAMETER_VALUE")
+    response = requests.put(f"{url}{PROXY}/{bad}", data=b"x")
+    assert response.status_code in (400, 404), response.text
+    assert response.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "ENDPOINT_NOT_FOUND")
