@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 
 from server.settings import DIALECTS, ENV_PREFIX, Settings
 
@@ -66,6 +67,9 @@ def serve(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("connexion").setLevel(logging.WARNING)
+    # connexion imports starlette's test client at start-up; its deprecation notice is noise here.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     args = _parser().parse_args(argv)
     if args.command == "serve":
         settings = Settings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 import uuid
 
@@ -159,7 +160,9 @@ def test_special_metric_values_round_trip(client):
         client.log_metric(run_id, "m", value, timestamp=1000 + step, step=step)
     history = client.get_metric_history(run_id, "m")
     got = [m.value for m in history]
-    assert math.isnan(got[0]) and got[1:] == values[1:]
+    # As mlflow server 2.7.1's SQL store does, infinities are clamped to the largest doubles.
+    big = sys.float_info.max
+    assert math.isnan(got[0]) and got[1:] == [big, -big, -0.5, 1e300]
     assert [m.step for m in history] == list(range(5))
     assert client.get_run(run_id).data.metrics["m"] == 1e300
 
