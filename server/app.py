@@ -17,6 +17,7 @@ from connexion.exceptions import ProblemException
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.resolver import Resolver
+from starlette.requests import ClientDisconnect
 
 from server.errors import MlflowError
 from server.handlers import build_handlers
@@ -80,6 +81,11 @@ def _method_not_allowed(request: ConnexionRequest, _exc: Exception) -> Connexion
     return response
 
 
+def _client_gone(_request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
+    # The client hung up mid-request (an upload, say); nothing was stored and nobody listens.
+    return _error_response(MlflowError("Client disconnected", "BAD_REQUEST"))
+
+
 def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.exception("unexpected error", exc_info=exc)
     return _error_response(MlflowError(f"{type(exc).__name__}: {exc}", "INTERNAL_ERROR"))
@@ -108,6 +114,7 @@ def create_app(settings: Settings) -> connexion.AsyncApp:
     app.add_error_handler(ProblemException, _problem)
     app.add_error_handler(404, _not_found)
     app.add_error_handler(405, _method_not_allowed)
+    app.add_error_handler(ClientDisconnect, _client_gone)
     app.add_error_handler(Exception, _unexpected)
     return app
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import typing as t
 
 import fastjsonschema
@@ -20,6 +21,7 @@ from jsonschema import Draft4Validator, ValidationError
 from server.errors import MlflowError
 
 JSON_API_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
+ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
 _API_DOCS = " See the API docs for more information about request parameters."
 
 
@@ -34,6 +36,29 @@ def invalid_message(param: str, value: t.Any) -> str:
     )
 
 
+# A surrogate written as a JSON escape, or as raw bytes (json.loads lets those through too).
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _reject_lone_surrogates(value: t.Any) -> None:
+    """Text that is not valid Unicode cannot be stored; say so instead of failing in the store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MlflowError(
+                f"Invalid value {value.encode('utf-8', 'backslashreplace').decode()!r}: "
+                "the string holds a lone UTF-16 surrogate, which is not valid Unicode text."
+            ) from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _reject_lone_surrogates(k)
+            _reject_lone_surrogates(v)
+    elif isinstance(value, list):
+        for v in value:
+            _reject_lone_surrogates(v)
+
+
 def normalise_json_body(raw: bytes) -> bytes:
     """The body as 2.7.1's server understands it, re-encoded as JSON."""
     try:
@@ -46,23 +71,42 @@ def normalise_json_body(raw: bytes) -> bytes:
             body = json.loads(body)
         except ValueError:
             body = None
-        return b"{}" if body is None else json.dumps(body).encode()
+        raw = b"{}" if body is None else json.dumps(body).encode()
+    if _SURROGATE.search(raw):
+        _reject_lone_surrogates(body)
     return b"{}" if body is None else raw
 
 
+def _with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
+    drop = (b"content-type", b"content-length") if length is not None else (b"content-type",)
+    headers = [(k, v) for k, v in scope["headers"] if k not in drop]
+    headers.append((b"content-type", content_type))
+    if length is not None:
+        headers.append((b"content-length", b"%d" % length))
+    return {**scope, "headers": headers}
+
+
 class MlflowBodyMiddleware:
-    """Rewrites JSON-API request bodies and Content-Type the way 2.7.1 reads them."""
+    """Reads request bodies the way 2.7.1 does, before connexion sees them.
+
+    JSON-API bodies are normalised (see `normalise_json_body`) and labelled JSON; artifact
+    uploads are labelled as opaque bytes whatever the client guessed, so that they stream
+    to the artifact store untouched instead of being parsed as JSON or forms.
+    """
 
     def __init__(self, app: t.Any):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("POST", "PATCH", "DELETE")
-            or not scope["path"].startswith(JSON_API_PREFIXES)
-        ):
-            return await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            method, path = scope["method"], scope["path"]
+            if method == "PUT" and path.startswith(ARTIFACT_PROXY_PREFIX):
+                scope = _with_content_type(scope, b"application/octet-stream")
+            elif method in ("POST", "PATCH", "DELETE") and path.startswith(JSON_API_PREFIXES):
+                return await self._json_api(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    async def _json_api(self, scope, receive, send):
         chunks = []
         while True:
             message = await receive()
@@ -71,13 +115,19 @@ class MlflowBodyMiddleware:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        body = normalise_json_body(b"".join(chunks))
-        headers = [
-            (k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")
-        ]
-        headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        scope = {**scope, "headers": headers}
+        try:
+            body = normalise_json_body(b"".join(chunks))
+        except MlflowError as error:
+            return await _send_error(send, error)
+        scope = _with_content_type(scope, b"application/json", len(body))
         return await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
+
+
+async def _send_error(send, error: MlflowError) -> None:
+    payload = WireJSON.dumps(error.to_dict()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _replay(messages: list[dict]):
@@ -105,17 +155,34 @@ def message_for(error: ValidationError, param: str | None = None) -> str:
     return invalid_message(param or _param_of(error), error.instance)
 
 
-# OpenAPI formats carry no constraint a JSON value could break once its type is right.
+# String formats the spec uses: any string of the right type passes.
 _OPENAPI_FORMATS = {f: (lambda _value: True) for f in ("int32", "int64", "float", "double", "path")}
+_INTEGER_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _compiled: dict[int, tuple[dict, t.Callable, Draft4Validator]] = {}
+
+
+def with_integer_bounds(schema: t.Any) -> t.Any:
+    """A copy of the schema in which int32/int64 formats are enforced as minimum/maximum,
+    so an out-of-range number is a client error rather than a database overflow."""
+    if isinstance(schema, list):
+        return [with_integer_bounds(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_integer_bounds(v) for k, v in schema.items()}
+    bounds = _INTEGER_BOUNDS.get(out.get("format"))
+    if bounds and out.get("type") == "integer":
+        out.setdefault("minimum", bounds[0])
+        out.setdefault("maximum", bounds[1])
+    return out
 
 
 def _validators_for(schema: dict) -> tuple[t.Callable, Draft4Validator]:
     """A compiled validator (fast, for the common valid case) and jsonschema's (for messages)."""
     entry = _compiled.get(id(schema))
     if entry is None or entry[0] is not schema:
-        fast = fastjsonschema.compile(schema, formats=_OPENAPI_FORMATS)
-        entry = (schema, fast, Draft4Validator(schema))
+        bounded = with_integer_bounds(schema)
+        fast = fastjsonschema.compile(bounded, formats=_OPENAPI_FORMATS)
+        entry = (schema, fast, Draft4Validator(bounded))
         _compiled[id(schema)] = entry
     return entry[1], entry[2]
 
@@ -149,7 +216,7 @@ class MlflowParameterValidator(ParameterValidator):
     @staticmethod
     def validate_parameter(parameter_type, value, param, param_name=None):
         if value is not None:
-            schema = param.get("schema", param)
+            schema = with_integer_bounds(param.get("schema", param))
             error = _first_error(Draft4Validator(schema), value)
             if error is not None:
                 raise MlflowError(invalid_message(param["name"], value))

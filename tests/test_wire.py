@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from server.errors import MlflowError
 from server.wire import WireJSON, invalid_message, missing_message, normalise_json_body
 
 
@@ -42,3 +43,17 @@ def test_messages_are_mlflows():
         "Invalid value x for parameter 'max_results' supplied. Hint: Value was of type 'str'."
         + docs
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"name": "a\\ud800b"}', b'{"tags": [{"key": "\\udfff"}]}', b'{"name": "\xed\xa0\x80"}'],
+)
+def test_lone_surrogates_are_invalid_parameter_values(raw):
+    with pytest.raises(MlflowError) as e:
+        normalise_json_body(raw)
+    assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_surrogate_pairs_are_fine():
+    assert json.loads(normalise_json_body(b'{"name": "\\ud83d\\ude00"}')) == {"name": "\U0001f600"}

@@ -24,3 +24,8 @@ def compact(**fields):
 def metric_value(value):
     """A metric value off the wire: a number, or "NaN" / "Infinity" / "-Infinity"."""
     return float(value)
+
+
+def entries(items) -> list[dict]:
+    """Key/value entries (tags, params) with protobuf's defaults for fields left out."""
+    return [{"key": e.get("key", ""), "value": e.get("value", "")} for e in items or ()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.handlers.common import compact
+from server.handlers.common import compact, entries
 
 
 class ExperimentHandlers:
@@ -11,7 +11,7 @@ class ExperimentHandlers:
 
     def create_experiment(self, body):
         experiment_id = self.store.create_experiment(
-            body["name"], body.get("artifact_location") or None, body.get("tags") or ()
+            body["name"], body.get("artifact_location") or None, entries(body.get("tags"))
         )
         return {"experiment_id": experiment_id}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.handlers.common import compact, metric_value, run_id_of
+from server.handlers.common import compact, entries, metric_value, run_id_of
 
 
 class RunHandlers:
@@ -14,7 +14,7 @@ class RunHandlers:
             experiment_id=body.get("experiment_id") or "0",
             user_id=body.get("user_id") or None,
             start_time=body.get("start_time"),
-            tags=body.get("tags") or (),
+            tags=entries(body.get("tags")),
             run_name=body.get("run_name") or None,
         )
         return {"run": run}
@@ -62,16 +62,23 @@ class RunHandlers:
         return {}
 
     def log_batch(self, body):
+        # Fields left out take protobuf's defaults, as 2.7.1 parses them; the store validates.
         metrics = [
-            {**m, "value": metric_value(m["value"]), "step": m.get("step") or 0}
+            {
+                "key": m.get("key", ""),
+                "value": metric_value(m.get("value", 0.0)),
+                "timestamp": m.get("timestamp", 0),
+                "step": m.get("step", 0),
+            }
             for m in body.get("metrics") or ()
         ]
-        self.store.log_batch(
-            run_id_of(body),
-            metrics=metrics,
-            params=body.get("params") or (),
-            tags=body.get("tags") or (),
-        )
+        params = [
+            {"key": p.get("key", ""), "value": p.get("value", "")} for p in body.get("params") or ()
+        ]
+        tags = [
+            {"key": t.get("key", ""), "value": t.get("value", "")} for t in body.get("tags") or ()
+        ]
+        self.store.log_batch(run_id_of(body), metrics=metrics, params=params, tags=tags)
         return {}
 
     def log_inputs(self, body):

@@ -1,0 +1,203 @@
+"""Experiment methods of the tracking store (create/get/delete/restore/rename/tags/search)."""
+
+from __future__ import annotations
+
+import time
+
+import peewee as pw
+
+from server.errors import MlflowError, invalid, not_found
+
+from . import shapes
+from . import validation as v
+from .db import transactional
+
+VIEW_STAGES = {
+    "ACTIVE_ONLY": ("active",),
+    "DELETED_ONLY": ("deleted",),
+    "ALL": ("active", "deleted"),
+}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+_VIEW_TYPE_NUMBERS = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}  # proto enum values
+
+
+def _stages(view_type) -> tuple[str, ...]:
+    view_type = _VIEW_TYPE_NUMBERS.get(view_type, view_type)
+    try:
+        return VIEW_STAGES[view_type or "ACTIVE_ONLY"]
+    except KeyError:
+        raise invalid(f"Invalid view type {view_type!r}") from None
+
+
+def _experiment_pk(experiment_id) -> int | None:
+    """The integer key of an experiment id, or None when no experiment can have this id."""
+    s = str(experiment_id)
+    if not s.isascii() or not s.isdigit() or len(s) > 18:
+        return None
+    return int(s)
+
+
+_TAG_CHUNK = 5000
+
+
+class Experiments:
+    m: object
+    _db: pw.Database
+    _pg: bool
+    artifact_root: str
+
+    def _experiment_row(self, experiment_id, stages=("active", "deleted")):
+        E = self.m.Experiment
+        pk = _experiment_pk(experiment_id)
+        row = None
+        if pk is not None:
+            row = (
+                E.select(
+                    E.experiment_id,
+                    E.name,
+                    E.artifact_location,
+                    E.lifecycle_stage,
+                    E.creation_time,
+                    E.last_update_time,
+                )
+                .where(E.experiment_id == pk, E.lifecycle_stage.in_(stages))
+                .tuples()
+                .first()
+            )
+        if row is None:
+            raise not_found(f"No Experiment with id={experiment_id} exists")
+        return row
+
+    def _experiment_tags(self, experiment_ids) -> dict[int, list]:
+        T = self.m.ExperimentTag
+        out: dict[int, list] = {}
+        if not experiment_ids:
+            return out
+        q = T.select(T.experiment, T.key, T.value).where(T.experiment.in_(list(experiment_ids)))
+        for exp_id, key, value in q.order_by(T.experiment, T.key).tuples():
+            out.setdefault(exp_id, []).append((key, value))
+        return out
+
+    @transactional()
+    def create_experiment(self, name, artifact_location=None, tags=()) -> str:
+        v.validate_experiment_name(name)
+        v.validate_artifact_location(artifact_location)
+        tags = list(tags or ())
+        for tag in tags:
+            v.validate_experiment_tag(tag["key"], tag.get("value"))
+        E = self.m.Experiment
+        if E.select().where(E.name == name).exists():
+            raise MlflowError(f"Experiment(name={name}) already exists.", "RESOURCE_ALREADY_EXISTS")
+        t = now_ms()
+        exp_id = E.insert(
+            name=name,
+            artifact_location=artifact_location or None,
+            lifecycle_stage="active",
+            creation_time=t,
+            last_update_time=t,
+        ).execute()
+        if not artifact_location:
+            E.update(artifact_location=self._location(exp_id)).where(
+                E.experiment_id == exp_id
+            ).execute()
+        if tags:
+            T = self.m.ExperimentTag
+            rows = {tag["key"]: (exp_id, tag["key"], tag.get("value")) for tag in tags}
+            T.insert_many(list(rows.values()), fields=[T.experiment, T.key, T.value]).execute()
+        return str(exp_id)
+
+    @transactional(write=False)
+    def get_experiment(self, experiment_id) -> dict:
+        row = self._experiment_row(experiment_id)
+        return shapes.experiment(row, self._experiment_tags([row[0]]).get(row[0]))
+
+    @transactional(write=False)
+    def get_experiment_by_name(self, name) -> dict:
+        E = self.m.Experiment
+        row = (
+            E.select(
+                E.experiment_id,
+                E.name,
+                E.artifact_location,
+                E.lifecycle_stage,
+                E.creation_time,
+                E.last_update_time,
+            )
+            .where(E.name == name)
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise not_found(f"Could not find experiment with name '{name}'")
+        return shapes.experiment(row, self._experiment_tags([row[0]]).get(row[0]))
+
+    def _set_experiment_stage(self, experiment_id, from_stage: str, to_stage: str) -> None:
+        E, R = self.m.Experiment, self.m.Run
+        exp_id = self._experiment_row(experiment_id, (from_stage,))[0]
+        t = now_ms()
+        E.update(lifecycle_stage=to_stage, last_update_time=t).where(
+            E.experiment_id == exp_id
+        ).execute()
+        # As 2.7.1: deleting an experiment deletes all its runs; restoring restores all of them.
+        R.update(lifecycle_stage=to_stage, deleted_time=t if to_stage == "deleted" else None).where(
+            R.experiment == exp_id
+        ).execute()
+
+    @transactional()
+    def delete_experiment(self, experiment_id) -> None:
+        self._set_experiment_stage(experiment_id, "active", "deleted")
+
+    @transactional()
+    def restore_experiment(self, experiment_id) -> None:
+        self._set_experiment_stage(experiment_id, "deleted", "active")
+
+    @transactional()
+    def rename_experiment(self, experiment_id, new_name) -> None:
+        E = self.m.Experiment
+        row = self._experiment_row(experiment_id)
+        if row[3] != "active":
+            raise MlflowError("Cannot rename a non-active experiment.", "INVALID_STATE")
+        v.validate_experiment_name(new_name)
+        if E.select().where(E.name == new_name, E.experiment_id != row[0]).exists():
+            # 2.7.1 lets the unique constraint fail: BAD_REQUEST.
+            raise MlflowError("UNIQUE constraint failed: experiments.name", "BAD_REQUEST")
+        E.update(name=new_name, last_update_time=now_ms()).where(
+            E.experiment_id == row[0]
+        ).execute()
+
+    @transactional()
+    def set_experiment_tag(self, experiment_id, key, value) -> None:
+        v.validate_experiment_tag(key, value)
+        row = self._experiment_row(experiment_id)
+        if row[3] != "active":
+            raise v.experiment_not_active(row[0], row[3])
+        T = self.m.ExperimentTag
+        T.insert(experiment=row[0], key=key, value=value).on_conflict(
+            conflict_target=[T.experiment, T.key], update={T.value: value}
+        ).execute()
+
+    @transactional(write=False)
+    def search_experiments(
+        self,
+        view_type="ACTIVE_ONLY",
+        max_results=v.SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string=None,
+        order_by=(),
+        page_token=None,
+    ):
+        """-> (experiments, next_page_token or None)."""
+        from .search import experiment_query
+
+        v.validate_experiments_max_results(max_results)
+        offset = shapes.parse_page_token(page_token)
+        query = experiment_query(self.m, _stages(view_type), filter_string, order_by)
+        rows = list(query.offset(offset).limit(max_results + 1).tuples())
+        token = shapes.page_token(offset + max_results) if len(rows) > max_results else None
+        rows = rows[:max_results]
+        tags = self._experiment_tags([r[0] for r in rows])
+        return [shapes.experiment(r, tags.get(r[0])) for r in rows], token

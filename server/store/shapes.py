@@ -1,0 +1,126 @@
+"""Rows -> the plain dicts mlflow server 2.7.1 puts on the wire (proto field order, unset and
+empty fields omitted, int64 as int, NaN as float('nan'))."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from server.errors import invalid
+
+NAN = float("nan")
+
+
+def key_values(pairs) -> list[dict]:
+    return [{"key": k, "value": v} for k, v in pairs]
+
+
+def experiment(row, tags=()) -> dict:
+    """row: (experiment_id, name, artifact_location, lifecycle_stage, creation, last_update)."""
+    exp_id, name, location, stage, created, updated = row
+    out = {"experiment_id": str(exp_id), "name": name}
+    if location is not None:
+        out["artifact_location"] = location
+    out["lifecycle_stage"] = stage
+    if updated is not None:
+        out["last_update_time"] = updated
+    if created is not None:
+        out["creation_time"] = created
+    if tags:
+        out["tags"] = key_values(tags)
+    return out
+
+
+RUN_COLUMNS = (
+    "run_uuid",
+    "experiment_id",
+    "name",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "artifact_uri",
+    "lifecycle_stage",
+)
+
+
+def run_info(row) -> dict:
+    """row: the RUN_COLUMNS values in that order."""
+    run_id, exp_id, name, user_id, status, start, end, artifact_uri, stage = row
+    out = {"run_uuid": run_id, "experiment_id": str(exp_id)}
+    if name is not None:
+        out["run_name"] = name
+    if user_id is not None:
+        out["user_id"] = user_id
+    out["status"] = status
+    if start is not None:
+        out["start_time"] = start
+    if end is not None:
+        out["end_time"] = end
+    if artifact_uri is not None:
+        out["artifact_uri"] = artifact_uri
+    out["lifecycle_stage"] = stage
+    out["run_id"] = run_id
+    return out
+
+
+def metric(key, value, timestamp, step, is_nan) -> dict:
+    return {"key": key, "value": NAN if is_nan else value, "timestamp": timestamp, "step": step}
+
+
+def run_data(metrics=(), params=(), tags=()) -> dict:
+    out = {}
+    if metrics:
+        out["metrics"] = [metric(*m) for m in metrics]
+    if params:
+        out["params"] = key_values(params)
+    if tags:
+        out["tags"] = key_values(tags)
+    return out
+
+
+def dataset_input(dataset_row, tags) -> dict:
+    """dataset_row: (name, digest, source_type, source, schema, profile)."""
+    name, digest, source_type, source, schema, profile = dataset_row
+    ds = {"name": name, "digest": digest, "source_type": source_type, "source": source}
+    if schema is not None:
+        ds["schema"] = schema
+    if profile is not None:
+        ds["profile"] = profile
+    out = {}
+    if tags:
+        out["tags"] = key_values(tags)
+    out["dataset"] = ds
+    return out
+
+
+def run_inputs(dataset_inputs) -> dict:
+    return {"dataset_inputs": dataset_inputs} if dataset_inputs else {}
+
+
+# Page tokens: base64 of JSON {"offset": n}, byte-for-byte as mlflow 2.7.1 makes them.
+def page_token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8")).decode("ascii")
+
+
+def parse_page_token(token) -> int:
+    if not token:
+        return 0
+    try:
+        decoded = base64.b64decode(token)
+    except (TypeError, ValueError):
+        raise invalid("Invalid page token, could not base64-decode") from None
+    try:
+        parsed = json.loads(decoded)
+    except ValueError:
+        raise invalid(f"Invalid page token, decoded value={decoded}") from None
+    offset = parsed.get("offset") if isinstance(parsed, dict) else None
+    if not offset:
+        raise invalid(f"Invalid page token, parsed value={parsed}")
+    try:
+        offset = int(offset)
+    except (TypeError, ValueError):
+        raise invalid(f"Invalid page token, not stringable {offset}") from None
+    if offset < 0:
+        raise invalid(f"Invalid page token, parsed value={parsed}")
+    return offset

@@ -1,0 +1,370 @@
+"""The tracking store: experiments and runs, named after MLflow's RPCs. The only place with SQL.
+
+Every public method runs in one transaction and raises MlflowError with MLflow 2.7.1's error code
+(and, where feasible, its message). Return values are wire-shaped dicts (see shapes.py).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import peewee as pw
+
+from server.errors import MlflowError, invalid, not_found
+
+from . import shapes
+from . import validation as v
+from .db import bulk_insert, connect, is_postgres, transactional
+from .experiments import Experiments, _experiment_pk, _stages, now_ms
+from .models import bind_models, migrate
+from .names import random_run_name
+from .run_data import RunData
+
+RUN_NAME_TAG = "mlflow.runName"
+LOGGED_MODELS_TAG = "mlflow.log-model.history"
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+_IGNORE_CONFLICT = " ON CONFLICT DO NOTHING"
+# latest_metrics keeps the max (step, timestamp, value) per key, as MLflow's latest_metrics.
+_NEWER_METRIC = (
+    ' ON CONFLICT ("run_uuid", "key") DO UPDATE SET "step" = excluded."step",'
+    ' "timestamp" = excluded."timestamp", "value" = excluded."value",'
+    ' "is_nan" = excluded."is_nan"'
+    ' WHERE (excluded."step", excluded."timestamp", excluded."value")'
+    ' > ("latest_metrics"."step", "latest_metrics"."timestamp", "latest_metrics"."value")'
+)
+_STATUS_NUMBERS = dict(enumerate(RUN_STATUSES, start=1))
+
+
+def open_store(db_url: str, artifact_root: str = "mlflow-artifacts:") -> TrackingStore:
+    """Connect, create or migrate the schema, ensure the Default experiment; return the store."""
+    return TrackingStore(connect(db_url), artifact_root)
+
+
+class TrackingStore(Experiments, RunData):
+    def __init__(self, db: pw.Database, artifact_root: str = "mlflow-artifacts:"):
+        self._db = db
+        self._pg = is_postgres(db)
+        self.m = bind_models(db)
+        self.artifact_root = artifact_root
+        with db.connection_context():
+            migrate(db, self.m)
+            self._ensure_default_experiment()
+
+    def close(self) -> None:
+        self._db.close_all()
+
+    def _location(self, experiment_id) -> str:
+        root = self.artifact_root
+        return f"{root}{experiment_id}" if root.endswith("/") else f"{root}/{experiment_id}"
+
+    def _ensure_default_experiment(self) -> None:
+        E = self.m.Experiment
+        with self._db.atomic() if self._pg else self._db.atomic("IMMEDIATE"):
+            if self._pg:
+                self._db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (0x6D6C666C6F78,))
+            if not E.select().where(E.experiment_id == 0).exists():
+                t = now_ms()
+                E.insert(
+                    experiment_id=0,
+                    name="Default",
+                    artifact_location=self._location(0),
+                    lifecycle_stage="active",
+                    creation_time=t,
+                    last_update_time=t,
+                ).execute()
+
+    # ---- runs --------------------------------------------------------------------------------
+
+    def _run_row(self, run_id, active=False):
+        """(experiment_id, lifecycle_stage, status, end_time, name) of a run; raises if missing,
+        or if ``active`` and the run is deleted."""
+        R = self.m.Run
+        row = (
+            R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name)
+            .where(R.run_uuid == run_id)
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise not_found(f"Run with id={run_id} not found")
+        if active and row[1] != "active":
+            raise v.run_not_active(run_id, row[1])
+        return row
+
+    @transactional()
+    def create_run(self, experiment_id, user_id=None, start_time=None, tags=(), run_name=None):
+        if experiment_id is None or experiment_id == "":
+            # 2.7.1 looks up "0" but then inserts "" and trips the foreign key.
+            raise MlflowError("FOREIGN KEY constraint failed", "BAD_REQUEST")
+        exp = self._experiment_row(experiment_id)
+        if exp[3] != "active":
+            raise v.experiment_not_active(exp[0], exp[3])
+        tags = [{"key": t["key"], "value": t.get("value") or ""} for t in tags or ()]
+        for tag in tags:
+            v.validate_tag(tag["key"], tag["value"])
+        name_tag = next((t["value"] for t in tags if t["key"] == RUN_NAME_TAG), None)
+        if run_name and name_tag and run_name != name_tag:
+            raise invalid(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{name_tag}')."
+            )
+        run_name = run_name or name_tag or random_run_name()
+        if not name_tag:
+            tags.append({"key": RUN_NAME_TAG, "value": run_name})
+        run_id = uuid.uuid4().hex
+        row = (
+            run_id,
+            exp[0],
+            run_name,
+            user_id or "",
+            "RUNNING",
+            int(start_time or 0),
+            None,
+            f"{exp[2]}/{run_id}/artifacts",
+            "active",
+        )
+        R, T = self.m.Run, self.m.Tag
+        R.insert(dict(zip(shapes.RUN_COLUMNS, row, strict=True))).execute()
+        T.insert_many(
+            [(run_id, t["key"], t["value"]) for t in tags], fields=[T.run, T.key, T.value]
+        ).execute()
+        return {
+            "info": shapes.run_info(row),
+            "data": shapes.run_data(tags=[(t["key"], t["value"]) for t in tags]),
+        }
+
+    @transactional(write=False)
+    def get_run(self, run_id) -> dict:
+        runs = self._load_runs([run_id])
+        if not runs:
+            raise not_found(f"Run with id={run_id} not found")
+        return runs[0]
+
+    @transactional()
+    def update_run_info(self, run_id, status=None, end_time=None, run_name=None) -> dict:
+        R = self.m.Run
+        self._run_row(run_id, active=True)
+        changes = {}
+        if status is not None:
+            status = _STATUS_NUMBERS.get(status, status)
+            if status not in RUN_STATUSES:
+                raise invalid(f"Invalid run status '{status}'. Valid values are {RUN_STATUSES}")
+            changes[R.status] = status
+        if end_time is not None:
+            changes[R.end_time] = int(end_time)
+        if run_name:
+            changes[R.name] = run_name
+            self._upsert_tags(run_id, [(RUN_NAME_TAG, run_name)])
+        if changes:
+            R.update(changes).where(R.run_uuid == run_id).execute()
+        cols = [getattr(R, c) if c != "experiment_id" else R.experiment for c in shapes.RUN_COLUMNS]
+        row = R.select(*cols).where(R.run_uuid == run_id).tuples().first()
+        return shapes.run_info(row)
+
+    def _set_run_stage(self, run_id, stage: str) -> None:
+        R = self.m.Run
+        self._run_row(run_id)
+        R.update(
+            lifecycle_stage=stage, deleted_time=now_ms() if stage == "deleted" else None
+        ).where(R.run_uuid == run_id).execute()
+
+    @transactional()
+    def delete_run(self, run_id) -> None:
+        self._set_run_stage(run_id, "deleted")
+
+    @transactional()
+    def restore_run(self, run_id) -> None:
+        self._set_run_stage(run_id, "active")
+
+    # ---- logging -----------------------------------------------------------------------------
+
+    def _insert_metrics(self, run_id, metrics) -> None:
+        """Append to the history (exact duplicates ignored, as MLflow) and keep latest_metrics
+        at the max (step, timestamp, value) per key."""
+        rows = []
+        latest: dict[str, tuple] = {}
+        for m in metrics:
+            value, is_nan = v.metric_storage_value(m["value"])
+            row = (run_id, m["key"], int(m.get("step") or 0), int(m["timestamp"]), value, is_nan)
+            rows.append(row)
+            best = latest.get(row[1])
+            if best is None or row[2:5] > best[2:5]:
+                latest[row[1]] = row
+        columns = ("run_uuid", "key", "step", "timestamp", "value", "is_nan")
+        bulk_insert(self._db, "metrics", columns, rows, _IGNORE_CONFLICT)
+        bulk_insert(self._db, "latest_metrics", columns, list(latest.values()), _NEWER_METRIC)
+
+    def _upsert_tags(self, run_id, pairs) -> None:
+        rows = {key: (run_id, key, value) for key, value in pairs}  # last value of a key wins
+        bulk_insert(
+            self._db,
+            "tags",
+            ("run_uuid", "key", "value"),
+            list(rows.values()),
+            ' ON CONFLICT ("run_uuid", "key") DO UPDATE SET "value" = excluded."value"',
+        )
+        if RUN_NAME_TAG in rows:
+            R = self.m.Run
+            R.update(name=rows[RUN_NAME_TAG][2]).where(R.run_uuid == run_id).execute()
+
+    def _insert_params(self, run_id, params) -> None:
+        P = self.m.Param
+        keys = [p["key"] for p in params]
+        existing = dict(P.select(P.key, P.value).where(P.run == run_id, P.key.in_(keys)).tuples())
+        changed = [
+            {"key": p["key"], "old_value": existing[p["key"]], "new_value": p["value"]}
+            for p in params
+            if p["key"] in existing and existing[p["key"]] != p["value"]
+        ]
+        if changed:
+            raise invalid(
+                "Changing param values is not allowed. Params were already"
+                f" logged='{changed}' for run ID='{run_id}'."
+            )
+        rows = [(run_id, p["key"], p["value"]) for p in params if p["key"] not in existing]
+        bulk_insert(self._db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
+
+    @transactional()
+    def log_metric(self, run_id, key, value, timestamp, step=0) -> None:
+        v.validate_metric(key, value, timestamp, step)
+        v.validate_length("Metric name", v.MAX_ENTITY_KEY_LENGTH, key)
+        self._run_row(run_id, active=True)
+        self._insert_metrics(
+            run_id, [{"key": key, "value": value, "timestamp": timestamp, "step": step}]
+        )
+
+    @transactional()
+    def log_param(self, run_id, key, value) -> None:
+        value = "" if value is None else str(value)
+        v.validate_param(key, value)
+        self._run_row(run_id, active=True)
+        P = self.m.Param
+        old = P.select(P.value).where(P.run == run_id, P.key == key).scalar()
+        if old is None:
+            P.insert(run=run_id, key=key, value=value).execute()
+        elif old != value:
+            raise invalid(
+                f"Changing param values is not allowed. Param with key='{key}' was already"
+                f" logged with value='{old}' for run ID='{run_id}'. Attempted logging new value"
+                f" '{value}'."
+            )
+
+    @transactional()
+    def set_tag(self, run_id, key, value) -> None:
+        value = "" if value is None else value
+        v.validate_tag(key, value)
+        self._run_row(run_id, active=True)
+        self._upsert_tags(run_id, [(key, value)])
+
+    @transactional()
+    def delete_tag(self, run_id, key) -> None:
+        self._run_row(run_id, active=True)
+        T = self.m.Tag
+        if not T.delete().where(T.run == run_id, T.key == key).execute():
+            raise not_found(f"No tag with name: {key} in run with id {run_id}")
+
+    @transactional()
+    def log_batch(self, run_id, metrics=(), params=(), tags=()) -> None:
+        v.validate_run_id(run_id)
+        metrics, tags = list(metrics or ()), list(tags or ())
+        params = [{"key": p.get("key"), "value": _str_or_empty(p.get("value"))} for p in params]
+        tags = [{"key": t.get("key"), "value": _str_or_empty(t.get("value"))} for t in tags]
+        v.validate_batch(metrics, params, tags)
+        self._run_row(run_id, active=True)
+        if params:
+            self._insert_params(run_id, params)
+        if metrics:
+            self._insert_metrics(run_id, metrics)
+        if tags:
+            self._upsert_tags(run_id, [(t["key"], t["value"]) for t in tags])
+
+    @transactional()
+    def log_model(self, run_id, model_json: str) -> None:
+        try:
+            model = json.loads(model_json)
+        except (TypeError, ValueError):
+            model = None
+        if not isinstance(model, dict):
+            raise invalid(f"Malformed model info. \n {model_json} \n is not a valid JSON.")
+        missing = {"artifact_path", "flavors", "utc_time_created", "run_id"} - set(model)
+        if missing:
+            raise invalid(f"Model json is missing mandatory fields: {missing}")
+        self._run_row(run_id, active=True)
+        T = self.m.Tag
+        previous = T.select(T.value).where(T.run == run_id, T.key == LOGGED_MODELS_TAG).scalar()
+        history = json.loads(previous) if previous else []
+        value = json.dumps(history + [_model_dict(model)])
+        v.validate_tag(LOGGED_MODELS_TAG, value)
+        self._upsert_tags(run_id, [(LOGGED_MODELS_TAG, value)])
+
+    @transactional()
+    def log_inputs(self, run_id, datasets=()) -> None:
+        v.validate_run_id(run_id)
+        datasets = list(datasets or ())
+        v.validate_dataset_inputs(datasets)
+        exp_id = self._run_row(run_id, active=True)[0]
+        self._insert_inputs(exp_id, run_id, datasets)
+
+    @transactional(write=False)
+    def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
+        """All points of a metric, as 2.7.1's server: it ignores max_results and page_token and
+        does not check that the run exists. -> (metrics, None)."""
+        M = self.m.Metric
+        q = (
+            M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
+            .where(M.run == run_id, M.key == metric_key)
+            .order_by(M.timestamp, M.step, M.value)
+            .tuples()
+        )
+        return [shapes.metric(*row) for row in q], None
+
+    @transactional(write=False)
+    def search_runs(
+        self,
+        experiment_ids,
+        filter_string=None,
+        run_view_type="ACTIVE_ONLY",
+        max_results=v.SEARCH_MAX_RESULTS_DEFAULT,
+        order_by=(),
+        page_token=None,
+    ):
+        """-> (runs, next_page_token or None); a token whenever a page is full, as 2.7.1."""
+        from .search import run_query
+
+        v.validate_search_max_results(max_results)
+        offset = shapes.parse_page_token(page_token)
+        pks = [pk for pk in map(_experiment_pk, experiment_ids or ()) if pk is not None]
+        query = run_query(self.m, pks, _stages(run_view_type), filter_string, order_by)
+        run_ids = [r[0] for r in query.offset(offset).limit(max_results).tuples()]
+        runs = self._load_runs(run_ids)
+        token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
+        return runs, token
+
+
+def _str_or_empty(value):
+    return "" if value is None else value
+
+
+def _model_dict(model: dict) -> dict:
+    """The dict 2.7.1 appends to the history: Model.from_dict(model).to_dict()."""
+    rest = dict(model)
+    out = {}
+    run_id, artifact_path = rest.pop("run_id", None), rest.pop("artifact_path", None)
+    if run_id:
+        out["run_id"] = run_id
+        out["artifact_path"] = artifact_path
+    out["utc_time_created"] = str(rest.pop("utc_time_created", None))
+    flavors = rest.pop("flavors", None)
+    out["flavors"] = flavors if flavors is not None else {}
+    out["model_uuid"] = rest.pop("model_uuid", None)
+    version = rest.pop("mlflow_version", None)
+    if version is not None:
+        out["mlflow_version"] = version
+    late = {k: rest.pop(k, None) for k in ("signature", "saved_input_example_info", "metadata")}
+    out.update(rest)
+    if isinstance(late["signature"], dict):
+        sig = late["signature"]
+        late["signature"] = {k: sig.get(k) for k in ("inputs", "outputs", "params")}
+    out.update({k: value for k, value in late.items() if value is not None})
+    return out
