@@ -6,7 +6,7 @@ import time
 
 import peewee as pw
 
-from server.errors import MlflowError, invalid, not_found
+from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import shapes
 from . import validation as v
@@ -76,11 +76,13 @@ class Experiments:
     def _experiment_tags(self, experiment_ids) -> dict[int, list]:
         T = self.m.ExperimentTag
         out: dict[int, list] = {}
-        if not experiment_ids:
-            return out
-        q = T.select(T.experiment, T.key, T.value).where(T.experiment.in_(list(experiment_ids)))
-        for exp_id, key, value in q.order_by(T.experiment, T.key).tuples():
-            out.setdefault(exp_id, []).append((key, value))
+        ids = list(experiment_ids)
+        for i in range(0, len(ids), _TAG_CHUNK):
+            q = T.select(T.experiment, T.key, T.value).where(
+                T.experiment.in_(ids[i : i + _TAG_CHUNK])
+            )
+            for exp_id, key, value in q.order_by(T.experiment, T.key).tuples():
+                out.setdefault(exp_id, []).append((key, value))
         return out
 
     @transactional()
@@ -91,16 +93,20 @@ class Experiments:
         for tag in tags:
             v.validate_experiment_tag(tag["key"], tag.get("value"))
         E = self.m.Experiment
+        exists = already_exists(f"Experiment(name={name}) already exists.")
         if E.select().where(E.name == name).exists():
-            raise MlflowError(f"Experiment(name={name}) already exists.", "RESOURCE_ALREADY_EXISTS")
+            raise exists
         t = now_ms()
-        exp_id = E.insert(
-            name=name,
-            artifact_location=artifact_location or None,
-            lifecycle_stage="active",
-            creation_time=t,
-            last_update_time=t,
-        ).execute()
+        try:
+            exp_id = E.insert(
+                name=name,
+                artifact_location=artifact_location or None,
+                lifecycle_stage="active",
+                creation_time=t,
+                last_update_time=t,
+            ).execute()
+        except pw.IntegrityError:  # a concurrent create of the same name won the race
+            raise exists from None
         if not artifact_location:
             E.update(artifact_location=self._location(exp_id)).where(
                 E.experiment_id == exp_id
