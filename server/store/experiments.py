@@ -167,7 +167,9 @@ class Experiments:
         E = self.m.Experiment
         row = self._experiment_row(experiment_id)
         if row[3] != "active":
-            raise MlflowError("Cannot rename a non-active experiment.", "INVALID_STATE")
+            # 2.7.1 says INVALID_STATE, a 500 the client retries for a minute; it is the
+            # caller's mistake, so it is answered as one (listed among the divergences).
+            raise invalid("Cannot rename a non-active experiment.")
         v.validate_experiment_name(new_name)
         if E.select().where(E.name == new_name, E.experiment_id != row[0]).exists():
             # 2.7.1 lets the unique constraint fail: BAD_REQUEST.

@@ -308,16 +308,31 @@ class TrackingStore(Experiments, RunData):
 
     @transactional(write=False)
     def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
-        """All points of a metric, as 2.7.1's server: it ignores max_results and page_token and
-        does not check that the run exists. -> (metrics, None)."""
+        """Points of a metric ordered by (timestamp, step, value) -> (metrics, next_page_token).
+
+        Without max_results every point comes back, as from 2.7.1's server. With it, pages of
+        max_results points and a token for the next page: the paging GetMetricHistory defines
+        and the 2.7.1 client follows, which 2.7.1's own server ignores. Like 2.7.1, an unknown
+        run has no points rather than an error."""
+        if max_results is not None and max_results < 0:
+            raise invalid(f"Invalid value {max_results} for parameter 'max_results' supplied.")
+        offset = shapes.parse_page_token(page_token)
         M = self.m.Metric
         q = (
             M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
             .where(M.run == run_id, M.key == metric_key)
-            .order_by(M.timestamp, M.step, M.value)
-            .tuples()
+            .order_by(M.timestamp, M.step, M.value, M.is_nan)
         )
-        return [shapes.metric(*row) for row in q], None
+        if offset:
+            q = q.offset(offset)
+        if max_results:
+            q = q.limit(max_results + 1)
+        rows = list(q.tuples())
+        token = None
+        if max_results and len(rows) > max_results:
+            rows = rows[:max_results]
+            token = shapes.page_token(offset + max_results)
+        return [shapes.metric(*row) for row in rows], token
 
     @transactional(write=False)
     def search_runs(

@@ -123,3 +123,30 @@ def test_artifact_paths_cannot_escape(url, bad):
     response = requests.put(f"{url}{PROXY}/{bad}", data=b"x")
     assert response.status_code in (400, 404), response.text
     assert response.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "ENDPOINT_NOT_FOUND")
+
+
+def test_metric_history_pages_when_asked(url):
+    run_id = requests.post(url + API + "/runs/create", json={"experiment_id": "0"}).json()["run"][
+        "info"
+    ]["run_id"]
+    metrics = [{"key": "h", "value": i, "timestamp": i, "step": i} for i in range(25)]
+    batch = requests.post(
+        url + API + "/runs/log-batch", json={"run_id": run_id, "metrics": metrics}
+    )
+    assert batch.status_code == 200, batch.text
+    steps, token, pages = [], None, 0
+    while True:
+        query = {"run_id": run_id, "metric_key": "h", "max_results": 10}
+        if token:
+            query["page_token"] = token
+        page = requests.get(url + API + "/metrics/get-history", params=query).json()
+        steps += [m["step"] for m in page["metrics"]]
+        pages += 1
+        token = page.get("next_page_token")
+        if not token:
+            break
+    assert pages == 3 and steps == list(range(25))
+    everything = requests.get(
+        url + API + "/metrics/get-history", params={"run_id": run_id, "metric_key": "h"}
+    ).json()
+    assert "next_page_token" not in everything and len(everything["metrics"]) == 25

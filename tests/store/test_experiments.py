@@ -87,7 +87,10 @@ def test_delete_and_restore_cascade_to_runs(store, exp_id):
     )
     assert error(store.set_experiment_tag, exp_id, "k", "v").error_code == "INVALID_PARAMETER_VALUE"
     e = error(store.rename_experiment, exp_id, "new")
-    assert (e.error_code, e.message) == ("INVALID_STATE", "Cannot rename a non-active experiment.")
+    assert (e.error_code, e.message) == (
+        "INVALID_PARAMETER_VALUE",
+        "Cannot rename a non-active experiment.",
+    )
     store.restore_experiment(exp_id)
     # as 2.7.1: restoring the experiment restores every run, even one deleted before
     assert store.get_run(r1)["info"]["lifecycle_stage"] == "active"

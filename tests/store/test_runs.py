@@ -144,14 +144,27 @@ def test_metric_validation(store, run_id):
     assert error(store.log_metric, "nope", "m", 1, 1).error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
-def test_metric_history_ignores_paging_and_missing_runs(store, run_id):
+def test_metric_history_pages_and_missing_runs(store, run_id):
     for start in (0, 1000):
         points = range(start, start + 1000)
         store.log_batch(
             run_id, metrics=[{"key": "h", "value": i, "timestamp": i, "step": i} for i in points]
         )
-    history, token = store.get_metric_history(run_id, "h", max_results=5, page_token="x")
+    history, token = store.get_metric_history(run_id, "h")
     assert token is None and [m["step"] for m in history] == list(range(2000))
+    steps, token, pages = [], None, 0
+    while True:
+        page, token = store.get_metric_history(run_id, "h", max_results=700, page_token=token)
+        steps += [m["step"] for m in page]
+        pages += 1
+        if token is None:
+            break
+    assert pages == 3 and steps == list(range(2000))
+    exact, token = store.get_metric_history(run_id, "h", max_results=2000)
+    assert len(exact) == 2000 and token is None
+    with pytest.raises(MlflowError) as e:
+        store.get_metric_history(run_id, "h", max_results=5, page_token="x")
+    assert e.value.error_code == "INVALID_PARAMETER_VALUE"
     assert store.get_metric_history("nonexistent", "h") == ([], None)
 
 
