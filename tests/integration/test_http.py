@@ -33,6 +33,8 @@ def test_health_version_and_openapi(url):
     spec = requests.get(url + "/openapi.json").json()
     assert spec["openapi"].startswith("3.0")
     assert API + "/runs/log-batch" in spec["paths"]
+    ui = requests.get(url + "/ui/")
+    assert ui.status_code == 200 and "Swagger UI" in ui.text
 
 
 def test_unknown_path_is_endpoint_not_found(url):
