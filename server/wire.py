@@ -36,27 +36,32 @@ def invalid_message(param: str, value: t.Any) -> str:
     )
 
 
-# A surrogate written as a JSON escape, or as raw bytes (json.loads lets those through too).
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+# Text no store can hold: a lone UTF-16 surrogate, or NUL (which PostgreSQL refuses), written as
+# a JSON escape or as raw bytes (json.loads lets raw surrogate bytes through too).
+_UNSTORABLE = re.compile(rb"\\u[dD][89a-fA-F]|\\u0000|\xed[\xa0-\xbf]|\x00")
 
 
-def _reject_lone_surrogates(value: t.Any) -> None:
-    """Text that is not valid Unicode cannot be stored; say so instead of failing in the store."""
+def check_text(value: t.Any) -> None:
+    """INVALID_PARAMETER_VALUE for text that is not storable Unicode, on every backend alike."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MlflowError(
-                f"Invalid value {value.encode('utf-8', 'backslashreplace').decode()!r}: "
-                "the string holds a lone UTF-16 surrogate, which is not valid Unicode text."
-            ) from None
+        problem = None
+        if "\x00" in value:
+            problem = "a NUL character"
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                problem = "a lone UTF-16 surrogate"
+        if problem:
+            shown = value.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+            raise MlflowError(f"Invalid value {shown!r}: text may not contain {problem}.")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _reject_lone_surrogates(k)
-            _reject_lone_surrogates(v)
+            check_text(k)
+            check_text(v)
     elif isinstance(value, list):
         for v in value:
-            _reject_lone_surrogates(v)
+            check_text(v)
 
 
 def normalise_json_body(raw: bytes) -> bytes:
@@ -72,8 +77,8 @@ def normalise_json_body(raw: bytes) -> bytes:
         except ValueError:
             body = None
         raw = b"{}" if body is None else json.dumps(body).encode()
-    if _SURROGATE.search(raw):
-        _reject_lone_surrogates(body)
+    if _UNSTORABLE.search(raw):
+        check_text(body)
     return b"{}" if body is None else raw
 
 
@@ -216,6 +221,7 @@ class MlflowParameterValidator(ParameterValidator):
     @staticmethod
     def validate_parameter(parameter_type, value, param, param_name=None):
         if value is not None:
+            check_text(value)
             schema = with_integer_bounds(param.get("schema", param))
             error = _first_error(Draft4Validator(schema), value)
             if error is not None:

@@ -18,6 +18,7 @@ from server.wire import WireJSON, invalid_message, missing_message, normalise_js
         (b"", {}),
         (b"   ", {}),
         (b"{not json", {}),
+        (b'{"name": "a\x00b"}', {}),  # a raw control character: not JSON, so no body
         (b"null", {}),
         (json.dumps(json.dumps({"name": "a"})).encode(), {"name": "a"}),
         (b'"not json inside"', {}),
@@ -47,9 +48,15 @@ def test_messages_are_mlflows():
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"name": "a\\ud800b"}', b'{"tags": [{"key": "\\udfff"}]}', b'{"name": "\xed\xa0\x80"}'],
+    [
+        b'{"name": "a\\ud800b"}',
+        b'{"tags": [{"key": "\\udfff"}]}',
+        b'{"name": "\xed\xa0\x80"}',
+        b'{"name": "a\\u0000b"}',
+        b'{"a\\u0000": 1}',
+    ],
 )
-def test_lone_surrogates_are_invalid_parameter_values(raw):
+def test_unstorable_text_is_an_invalid_parameter_value(raw):
     with pytest.raises(MlflowError) as e:
         normalise_json_body(raw)
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"

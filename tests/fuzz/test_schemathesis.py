@@ -25,7 +25,7 @@ CHECKS = [
     "content_type_conformance",
     "response_schema_conformance",
 ]
-MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "10"))
 
 
 @pytest.mark.parametrize("phases", ["examples,coverage,fuzzing", "stateful"])
