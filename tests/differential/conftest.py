@@ -1,0 +1,90 @@
+"""Session servers for the differential tests: the oracle (`mlflow server` 2.7.1) and a subject.
+
+The subject is the reference server, once per store backend: SQLite always, PostgreSQL when
+MLFLOW_COMPAT_TEST_POSTGRES_URL names an admin connection (a fresh database is made for the
+session; MLFLOW_COMPAT_REQUIRE_POSTGRES=1 turns a missing URL into a failure).
+
+MLFLOW_COMPAT_DIFF_SUBJECT=oracle makes the subject a second `mlflow server` instead: two oracles
+must compare equal, which proves the masking (ids, clocks, generated names) is right.
+MLFLOW_COMPAT_DIFF_REPORT=path writes every difference found (accepted or not) as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tools.peers import start_oracle, start_reference
+
+POSTGRES_URL = os.environ.get("MLFLOW_COMPAT_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("MLFLOW_COMPAT_REQUIRE_POSTGRES") == "1"
+SUBJECT = os.environ.get("MLFLOW_COMPAT_DIFF_SUBJECT", "reference")
+REPORT = os.environ.get("MLFLOW_COMPAT_DIFF_REPORT")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "scenario(id): the differential scenario a test replays")
+
+
+@pytest.fixture(scope="session")
+def oracle(tmp_path_factory):
+    peer = start_oracle(tmp_path_factory.mktemp("oracle"), workers=1)
+    yield peer
+    peer.stop()
+
+
+def _postgres_url():
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail(
+                "MLFLOW_COMPAT_REQUIRE_POSTGRES=1 but MLFLOW_COMPAT_TEST_POSTGRES_URL unset"
+            )
+        pytest.skip("MLFLOW_COMPAT_TEST_POSTGRES_URL not set")
+    from tests.pg import make_database
+
+    return make_database(POSTGRES_URL)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+)
+def subject(request, tmp_path_factory):
+    """The server under comparison, per store backend."""
+    workdir = tmp_path_factory.mktemp(f"subject-{request.param}")
+    drop = None
+    backend = None
+    if request.param == "postgresql":
+        backend, drop = _postgres_url()
+    try:
+        if SUBJECT == "oracle":
+            peer = start_oracle(workdir, workers=1, backend_store_uri=backend)
+        else:
+            peer = start_reference(workdir, workers=1, backend_store_uri=backend)
+    except BaseException:
+        if drop:
+            drop()
+        raise
+    peer.backend = request.param
+    yield peer
+    peer.stop()
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def diff_report():
+    """Appends differences to MLFLOW_COMPAT_DIFF_REPORT (JSON lines), if set."""
+    path = Path(REPORT) if REPORT else None
+    if path:
+        path.write_text("")
+
+    def write(entry: dict) -> None:
+        if path:
+            with path.open("a") as f:
+                f.write(json.dumps(entry, default=str) + "\n")
+
+    return write

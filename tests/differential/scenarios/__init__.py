@@ -1,0 +1,8 @@
+"""Differential scenarios as data, grouped by area."""
+
+from . import experiments, protocol, runs, search
+
+ALL = [*experiments.SCENARIOS, *runs.SCENARIOS, *search.SCENARIOS, *protocol.SCENARIOS]
+
+_ids = [s.id for s in ALL]
+assert len(_ids) == len(set(_ids)), "scenario ids must be unique"
