@@ -90,11 +90,15 @@ def transactional(write: bool = True):
             if not db.is_closed():
                 return method(self, *args, **kwargs)
             try:
-                with db.connection_context():
-                    # SQLite writers take the write lock up front: no lock upgrades, no deadlocks.
-                    immediate = write and not self._pg
-                    with db.atomic("IMMEDIATE") if immediate else db.atomic():
+                if write and not self._pg:
+                    # SQLite has one writer at a time. Threads of this process queue on a lock
+                    # (woken at once) rather than in SQLite's busy handler (which sleeps 1, 2,
+                    # 5 ... ms between tries); the write lock is then taken up front, so there
+                    # are no lock upgrades and no deadlocks.
+                    with self._write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
                         return method(self, *args, **kwargs)
+                with db.connection_context(), db.atomic():
+                    return method(self, *args, **kwargs)
             except pw.IntegrityError as e:
                 raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
 

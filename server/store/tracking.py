@@ -7,6 +7,7 @@ Every public method runs in one transaction and raises MlflowError with MLflow 2
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import peewee as pw
@@ -45,6 +46,7 @@ class TrackingStore(Experiments, RunData):
     def __init__(self, db: pw.Database, artifact_root: str = "mlflow-artifacts:"):
         self._db = db
         self._pg = is_postgres(db)
+        self._write_lock = threading.Lock()
         self.m = bind_models(db)
         self.artifact_root = artifact_root
         with db.connection_context():
