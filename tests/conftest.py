@@ -33,16 +33,21 @@ def backend_store_uri(backend: str, workdir, request) -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def reference_server(request, tmp_path_factory):
-    """The reference server (`python -m server serve`) on a fresh store, one per backend."""
+def start_reference_server(request, tmp_path_factory, name: str):
+    """A reference server (`python -m server serve`) on a fresh store of request.param's kind."""
     from tools.peers import start_reference
 
-    workdir = tmp_path_factory.mktemp(f"reference-{request.param}")
+    workdir = tmp_path_factory.mktemp(f"{name}-{request.param}")
     uri = backend_store_uri(request.param, workdir, request)
     peer = start_reference(workdir, backend_store_uri=uri)
     request.addfinalizer(peer.stop)
     return peer
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def reference_server(request, tmp_path_factory):
+    """The reference server shared by the well-behaved tests, one per backend."""
+    return start_reference_server(request, tmp_path_factory, "reference")
 
 
 @pytest.fixture
