@@ -101,6 +101,22 @@ def _spawn(name: str, argv: list[str], workdir: Path, env: dict, port: int, time
     return _wait_healthy(peer, timeout)
 
 
+def _serve_flags(workdir: Path, store_uri: str, port: int, workers: int) -> list[str]:
+    """The flags both servers share (the reference server follows `mlflow server`'s names)."""
+    return [
+        "--backend-store-uri",
+        store_uri,
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
 def start_oracle(
     workdir: Path,
     port: int | None = None,
@@ -111,20 +127,8 @@ def start_oracle(
     """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts."""
     port = port or free_port()
     workdir = Path(workdir)
-    argv = [
-        _bin("mlflow"),
-        "server",
-        "--backend-store-uri",
-        backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(workdir / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}"
+    argv = [_bin("mlflow"), "server", *_serve_flags(workdir, store_uri, port, workers)]
     return _spawn("mlflow-server-2.7.1", argv, workdir, {}, port, timeout)
 
 
@@ -140,21 +144,13 @@ def start_reference(
     """The mlflow-compat reference server (`mlflow-compat serve`)."""
     port = port or free_port()
     workdir = Path(workdir)
+    store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow-compat.db'}"
     argv = [
         sys.executable,
         "-m",
         "server",
         "serve",
-        "--backend-store-uri",
-        backend_store_uri or f"sqlite:///{workdir / 'mlflow-compat.db'}",
-        "--artifacts-destination",
-        str(workdir / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
+        *_serve_flags(workdir, store_uri, port, workers),
         "--dialect",
         dialect,
         *(extra_args or []),
