@@ -39,6 +39,12 @@ def check_settings(settings: Settings) -> None:
         raise ValueError(f"unknown dialect {settings.dialect!r}; choose from {DIALECTS}")
     if settings.dialect != "mlflow":
         raise ValueError(f"the {settings.dialect!r} dialect is not implemented yet")
+    scheme = settings.backend_store_uri.split("://", 1)[0].split("+", 1)[0]
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(
+            f"unsupported database URL {settings.backend_store_uri!r}: "
+            "use sqlite:///path.db or postgresql://user:password@host:port/database"
+        )
     if not Path(settings.spec_path).is_file():
         raise ValueError(f"OpenAPI document not found at {settings.spec_path}")
 
