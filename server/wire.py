@@ -3,7 +3,11 @@
 - Request bodies of the JSON API are read the way 2.7.1 reads them (Flask's
   ``get_json(force=True, silent=True)``): any or no Content-Type, an unparsable or empty
   body counts as ``{}``, a JSON string holding JSON is decoded once more.
-- Validation failures become MLflow's own messages and error body.
+- A JSON null counts as a field left out, as protobuf's JSON parser reads it.
+- Every API path is served under /ajax-api/2.0/ too (the MLflow UI's prefix); a trailing
+  slash on an API path is an unknown endpoint, not a redirect.
+- Validation failures become MLflow's own messages and error body; the fields the 2.7.1
+  server requires beyond the proto (the spec's ``x-server-required``) are required here too.
 - Floats that JSON cannot carry (NaN, ±Infinity) travel as the strings 2.7.1 uses.
 """
 
@@ -22,6 +26,11 @@ from server.errors import MlflowError
 
 JSON_API_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
+API_PREFIX = "/api/2.0/"
+AJAX_PREFIX = "/ajax-api/2.0/"
+# Where the request JSON as sent (nulls included) is kept when dropping nulls changed it, for
+# the messages 2.7.1 words with the raw request JSON (log-batch's field checks).
+RAW_JSON_SCOPE_KEY = "mlflow_compat.raw_json"
 _API_DOCS = " See the API docs for more information about request parameters."
 
 
@@ -64,8 +73,20 @@ def check_text(value: t.Any) -> None:
             check_text(v)
 
 
-def normalise_json_body(raw: bytes) -> bytes:
-    """The body as 2.7.1's server understands it, re-encoded as JSON."""
+def drop_nulls(value: t.Any) -> t.Any:
+    """`value` without the object members that are JSON null: protobuf's JSON parser (which
+    2.7.1 reads every request with) takes a null as the field left out. Nulls inside lists
+    stay (they are not fields, and no list may hold one)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
+    """`normalise_json_body`, also returning the body as sent (nulls kept) when dropping its
+    nulls changed it, else None."""
     try:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
@@ -79,7 +100,18 @@ def normalise_json_body(raw: bytes) -> bytes:
         raw = b"{}" if body is None else json.dumps(body).encode()
     if _UNSTORABLE.search(raw):
         check_text(body)
-    return b"{}" if body is None else raw
+    if body is None:
+        return b"{}", None
+    if b"null" in raw and isinstance(body, dict):
+        stripped = drop_nulls(body)
+        if stripped != body:
+            return json.dumps(stripped).encode(), body
+    return raw, None
+
+
+def normalise_json_body(raw: bytes) -> bytes:
+    """The body as 2.7.1's server understands it, re-encoded as JSON."""
+    return read_json_body(raw)[0]
 
 
 def _with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
@@ -92,11 +124,13 @@ def _with_content_type(scope: dict, content_type: bytes, length: int | None = No
 
 
 class MlflowBodyMiddleware:
-    """Reads request bodies the way 2.7.1 does, before connexion sees them.
+    """Reads request paths and bodies the way 2.7.1 does, before connexion sees them.
 
-    JSON-API bodies are normalised (see `normalise_json_body`) and labelled JSON; artifact
-    uploads are labelled as opaque bytes whatever the client guessed, so that they stream
-    to the artifact store untouched instead of being parsed as JSON or forms.
+    /ajax-api/2.0/... is served as /api/2.0/... (2.7.1 binds every route under both); an API
+    path with a trailing slash is ENDPOINT_NOT_FOUND (Flask has no such route; starlette would
+    redirect). JSON-API bodies are normalised (see `normalise_json_body`) and labelled JSON;
+    artifact uploads are labelled as opaque bytes whatever the client guessed, so that they
+    stream to the artifact store untouched instead of being parsed as JSON or forms.
     """
 
     def __init__(self, app: t.Any):
@@ -104,7 +138,13 @@ class MlflowBodyMiddleware:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            method, path = scope["method"], scope["path"]
+            path = scope["path"]
+            if path.startswith(AJAX_PREFIX):
+                scope = _with_path(scope, API_PREFIX + path[len(AJAX_PREFIX) :])
+                path = scope["path"]
+            if path.endswith("/") and path.startswith(JSON_API_PREFIXES):
+                return await _send_error(send, MlflowError(NOT_FOUND, "ENDPOINT_NOT_FOUND"))
+            method = scope["method"]
             if method == "PUT" and path.startswith(ARTIFACT_PROXY_PREFIX):
                 scope = _with_content_type(scope, b"application/octet-stream")
             elif method in ("POST", "PATCH", "DELETE") and path.startswith(JSON_API_PREFIXES):
@@ -121,11 +161,23 @@ class MlflowBodyMiddleware:
             if not message.get("more_body"):
                 break
         try:
-            body = normalise_json_body(b"".join(chunks))
+            body, raw_json = read_json_body(b"".join(chunks))
         except MlflowError as error:
             return await _send_error(send, error)
         scope = _with_content_type(scope, b"application/json", len(body))
+        if raw_json is not None:
+            scope[RAW_JSON_SCOPE_KEY] = raw_json
         return await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
+
+
+NOT_FOUND = "Endpoint not found"
+
+
+def _with_path(scope: dict, path: str) -> dict:
+    raw_path = scope.get("raw_path")
+    if raw_path is not None and raw_path.startswith(AJAX_PREFIX.encode()):
+        raw_path = API_PREFIX.encode() + raw_path[len(AJAX_PREFIX) :]
+    return {**scope, "path": path, "raw_path": raw_path}
 
 
 async def _send_error(send, error: MlflowError) -> None:
@@ -163,7 +215,9 @@ def message_for(error: ValidationError, param: str | None = None) -> str:
 # String formats the spec uses: any string of the right type passes.
 _OPENAPI_FORMATS = {f: (lambda _value: True) for f in ("int32", "int64", "float", "double", "path")}
 _INTEGER_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-_compiled: dict[int, tuple[dict, t.Callable, Draft4Validator]] = {}
+# A param or tag `value` (a plain string) may be empty: 2.7.1 asserts it is a string, not that
+# it is set. A metric's `value` is another matter: "" for it is missing in 2.7.1 too.
+_EMPTY_ALLOWED = frozenset({"value"})
 
 
 def with_integer_bounds(schema: t.Any) -> t.Any:
@@ -181,26 +235,87 @@ def with_integer_bounds(schema: t.Any) -> t.Any:
     return out
 
 
-def _validators_for(schema: dict) -> tuple[t.Callable, Draft4Validator]:
-    """A compiled validator (fast, for the common valid case) and jsonschema's (for messages)."""
+def with_server_required(schema: dict) -> dict:
+    """A copy of a request schema whose `required` also holds its `x-server-required` fields
+    (those the 2.7.1 server rejects when missing though the proto does not require them), in
+    the order of `properties`, which is the order 2.7.1 checks them in."""
+    extra = schema.get("x-server-required") or ()
+    if not extra:
+        return schema
+    merged = [
+        *schema.get("required", ()),
+        *(f for f in extra if f not in schema.get("required", ())),
+    ]
+    order = list(schema.get("properties", {}))
+    merged.sort(key=lambda f: order.index(f) if f in order else len(order))
+    return {**schema, "required": merged}
+
+
+def _empty_is_missing(name: str, schema: dict) -> bool:
+    """Whether "" counts as missing for a required field: for one that takes a string, as
+    2.7.1's _assert_required has it, save a plain-string param or tag value. (For a field that
+    takes no string, "" stays a wrong type, as 2.7.1's type check words it.)"""
+    if schema.get("type") == "string":
+        return name not in _EMPTY_ALLOWED
+    return any(s.get("type") == "string" for s in schema.get("anyOf", ()) if isinstance(s, dict))
+
+
+class _Compiled(t.NamedTuple):
+    schema: dict  # the spec's schema this was compiled from (kept to check the cache key)
+    fast: t.Callable  # fastjsonschema's: quick for the common valid case
+    thorough: Draft4Validator  # jsonschema's: for the messages
+    # Top-level required fields in check order, each with whether "" counts as missing (as
+    # 2.7.1's _assert_required has it, for fields that take a string).
+    required: tuple[tuple[str, bool], ...]
+    run_uuid_alias: bool  # run_id is required and run_uuid may stand in for it
+
+
+_compiled: dict[int, _Compiled] = {}
+
+
+def _validators_for(schema: dict) -> _Compiled:
     entry = _compiled.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        bounded = with_integer_bounds(schema)
-        fast = fastjsonschema.compile(bounded, formats=_OPENAPI_FORMATS)
-        entry = (schema, fast, Draft4Validator(bounded))
+    if entry is None or entry.schema is not schema:
+        bounded = with_integer_bounds(with_server_required(schema))
+        props = bounded.get("properties", {})
+        required = tuple(
+            (name, _empty_is_missing(name, props.get(name, {})))
+            for name in bounded.get("required", ())
+        )
+        entry = _Compiled(
+            schema,
+            fastjsonschema.compile(bounded, formats=_OPENAPI_FORMATS),
+            Draft4Validator(bounded),
+            required,
+            any(name == "run_id" for name, _ in required),
+        )
         _compiled[id(schema)] = entry
-    return entry[1], entry[2]
+    return entry
+
+
+def _check_required(compiled: _Compiled, body: dict) -> None:
+    """MLflow's missing-value error for the first required field absent or empty."""
+    for name, empty_is_missing in compiled.required:
+        value = body.get(name)
+        if value is None or (empty_is_missing and value == ""):
+            raise MlflowError(missing_message(name))
 
 
 class MlflowJSONBodyValidator(JSONRequestBodyValidator):
     """Validates JSON bodies against the spec; failures raise MLflow's INVALID_PARAMETER_VALUE."""
 
     def _validate(self, body: t.Any) -> dict | None:
-        fast, thorough = _validators_for(self._schema)
+        compiled = _validators_for(self._schema)
+        body = {} if body is None else body
+        if isinstance(body, dict):
+            if compiled.run_uuid_alias and "run_id" not in body and "run_uuid" in body:
+                # 2.7.1 takes run_uuid for a missing run_id (the handlers do the same).
+                body = {**body, "run_id": body["run_uuid"]}
+            _check_required(compiled, body)
         try:
-            fast({} if body is None else body)
+            compiled.fast(body)
         except fastjsonschema.JsonSchemaValueException:
-            error = _first_error(thorough, {} if body is None else body)
+            error = _first_error(compiled.thorough, body)
             if error is not None:
                 raise MlflowError(message_for(error)) from None
         return None

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 
 from server.errors import MlflowError
-from server.wire import WireJSON, invalid_message, missing_message, normalise_json_body
+from server.wire import (
+    MlflowJSONBodyValidator,
+    WireJSON,
+    invalid_message,
+    missing_message,
+    normalise_json_body,
+    read_json_body,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +72,69 @@ def test_unstorable_text_is_an_invalid_parameter_value(raw):
 
 def test_surrogate_pairs_are_fine():
     assert json.loads(normalise_json_body(b'{"name": "\\ud83d\\ude00"}')) == {"name": "\U0001f600"}
+
+
+def test_nulls_are_fields_left_out():
+    raw = b'{"name": null, "tags": [{"key": "a", "value": null}], "n": [null], "ok": 1}'
+    assert json.loads(normalise_json_body(raw)) == {
+        "tags": [{"key": "a"}],
+        "n": [None],  # not a field: left for validation to refuse
+        "ok": 1,
+    }
+    body, as_sent = read_json_body(raw)
+    assert as_sent["name"] is None and as_sent["tags"] == [{"key": "a", "value": None}]
+    assert read_json_body(b'{"name": "null"}') == (b'{"name": "null"}', None)
+
+
+LOG_METRIC = {
+    "type": "object",
+    "properties": {
+        "run_id": {"type": "string"},
+        "run_uuid": {"type": "string"},
+        "key": {"type": "string"},
+        "value": {"anyOf": [{"type": "number"}, {"type": "string", "enum": ["NaN"]}]},
+        "timestamp": {"type": "integer", "format": "int64"},
+    },
+    "required": ["key", "value", "timestamp"],
+    "x-server-required": ["run_id"],
+}
+LOG_PARAM = {
+    "type": "object",
+    "properties": {
+        "run_id": {"type": "string"},
+        "key": {"type": "string"},
+        "value": {"type": "string"},
+    },
+    "required": ["key", "value"],
+    "x-server-required": ["run_id"],
+}
+
+
+def _validate(schema, body):
+    MlflowJSONBodyValidator._validate(SimpleNamespace(_schema=schema), body)
+
+
+@pytest.mark.parametrize(
+    ("schema", "body", "missing"),
+    [
+        (LOG_METRIC, {}, "run_id"),  # x-server-required, checked in the order of properties
+        (LOG_METRIC, {"key": "k", "value": 1, "timestamp": 1}, "run_id"),
+        (LOG_METRIC, {"run_id": "", "run_uuid": "r", "key": "k", "value": 1, "timestamp": 1},
+         "run_id"),
+        (LOG_METRIC, {"run_id": "r", "key": "", "value": 1, "timestamp": 1}, "key"),
+        (LOG_METRIC, {"run_id": "r", "key": "k", "value": "", "timestamp": 1}, "value"),
+        (LOG_PARAM, {"run_id": "r", "key": "k"}, "value"),
+    ],
+)  # fmt: skip
+def test_required_fields_are_mlflows(schema, body, missing):
+    with pytest.raises(MlflowError) as e:
+        _validate(schema, body)
+    assert e.value.message == missing_message(missing)
+
+
+def test_run_uuid_stands_in_and_a_param_value_may_be_empty():
+    _validate(LOG_METRIC, {"run_uuid": "r", "key": "k", "value": 1, "timestamp": 1})
+    _validate(LOG_PARAM, {"run_id": "r", "key": "k", "value": ""})
+    with pytest.raises(MlflowError) as e:  # "" for an integer stays a wrong type, as in 2.7.1
+        _validate(LOG_METRIC, {"run_id": "r", "key": "k", "value": 1, "timestamp": ""})
+    assert e.value.message == invalid_message("timestamp", "")

@@ -67,12 +67,17 @@ class FileArtifactStore:
             return []
         infos = []
         for entry in os.scandir(folder):
-            if entry.is_dir():
-                infos.append({"path": entry.name, "is_dir": True})
-            else:
-                infos.append(
-                    {"path": entry.name, "is_dir": False, "file_size": entry.stat().st_size}
-                )
+            try:
+                if entry.is_dir():
+                    infos.append({"path": entry.name, "is_dir": True})
+                else:
+                    infos.append(
+                        {"path": entry.name, "is_dir": False, "file_size": entry.stat().st_size}
+                    )
+            except FileNotFoundError:
+                # Gone since the scan: a concurrent delete, or an upload's temporary file
+                # renamed into place (that file is listed under its own name once there).
+                continue
         return sorted(infos, key=lambda f: f["path"])
 
     def local_file(self, path: str) -> Path:

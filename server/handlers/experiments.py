@@ -51,7 +51,8 @@ class ExperimentHandlers:
     ):
         experiments, token = self.store.search_experiments(
             view_type=view_type or "ACTIVE_ONLY",
-            max_results=1000 if max_results is None else max_results,
+            # Left out, it is protobuf's 0, which 2.7.1's store rejects as not positive.
+            max_results=0 if max_results is None else max_results,
             filter_string=filter or None,
             order_by=order_by or (),
             page_token=page_token or None,

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from connexion.context import request
+
+from server.errors import MlflowError
 from server.handlers.common import compact, entries, metric_value, run_id_of
+from server.wire import RAW_JSON_SCOPE_KEY, invalid_message
+
+
+def _raw_field(body: dict, name: str):
+    """A field of the request JSON as sent (with any nulls the wire layer dropped)."""
+    raw = request.scope.get(RAW_JSON_SCOPE_KEY)
+    return (raw if isinstance(raw, dict) else body).get(name)
+
+
+def _check_batch_fields(body: dict) -> None:
+    """2.7.1's _assert_metrics_fields_present / _assert_params_tags_fields_present: every metric
+    needs key, value and timestamp, every param and tag a key (None or "" count as missing);
+    the error quotes the whole list as Python prints it."""
+    for name, fields in (
+        ("metrics", ("key", "value", "timestamp")),
+        ("params", ("key",)),
+        ("tags", ("key",)),
+    ):
+        items = body.get(name)
+        if items and any(e.get(f) is None or e.get(f) == "" for e in items for f in fields):
+            raise MlflowError(invalid_message(name, _raw_field(body, name)))
 
 
 class RunHandlers:
@@ -11,7 +35,8 @@ class RunHandlers:
 
     def create_run(self, body):
         run = self.store.create_run(
-            experiment_id=body.get("experiment_id") or "0",
+            # Left out, it is "": 2.7.1 then fails the insert (BAD_REQUEST), as the store does.
+            experiment_id=body.get("experiment_id", ""),
             user_id=body.get("user_id") or None,
             start_time=body.get("start_time"),
             tags=entries(body.get("tags")),
@@ -62,6 +87,7 @@ class RunHandlers:
         return {}
 
     def log_batch(self, body):
+        _check_batch_fields(body)
         # Fields left out take protobuf's defaults, as 2.7.1 parses them; the store validates.
         metrics = [
             {
@@ -78,15 +104,17 @@ class RunHandlers:
         tags = [
             {"key": t.get("key", ""), "value": t.get("value", "")} for t in body.get("tags") or ()
         ]
-        self.store.log_batch(run_id_of(body), metrics=metrics, params=params, tags=tags)
+        # LogBatch, LogInputs and LogModel have no run_uuid: one sent passes 2.7.1's required
+        # check for run_id, but the run_id used is then the empty default.
+        self.store.log_batch(body.get("run_id", ""), metrics=metrics, params=params, tags=tags)
         return {}
 
     def log_inputs(self, body):
-        self.store.log_inputs(run_id_of(body), datasets=body.get("datasets") or ())
+        self.store.log_inputs(body.get("run_id", ""), datasets=body.get("datasets") or ())
         return {}
 
     def log_model(self, body):
-        self.store.log_model(run_id_of(body), body.get("model_json") or "")
+        self.store.log_model(body.get("run_id", ""), body.get("model_json") or "")
         return {}
 
     def search_runs(self, body):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from starlette.responses import HTMLResponse
+
 MLFLOW_VERSION = "2.7.1"
-TEXT = {"Content-Type": "text/plain"}
 
 
 class ServiceHandlers:
+    # Flask's default for a str response, as 2.7.1 sends both: text/html; charset=utf-8.
     def health(self):
-        return "OK", 200, TEXT
+        return HTMLResponse("OK")
 
     def version(self):
-        return MLFLOW_VERSION, 200, TEXT
+        return HTMLResponse(MLFLOW_VERSION)

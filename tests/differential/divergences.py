@@ -6,6 +6,10 @@ An entry whose difference no longer happens fails too (remove it).
 
 Kinds, from narrowest to widest: "message" (error text only: same status and error_code),
 "content_type", "body" (same status, different body), "error_code", "status".
+An entry may narrow a "body" difference further to named `fields` of the response body (as
+`harness.paths_differing` names them, e.g. "run.data.metrics[key].inf2"): the difference is
+accepted only if every differing path lies under a field of some entry for that step, and an
+entry one of whose fields no longer differs fails as stale too.
 Real bugs do not belong here: they stay failing until fixed.
 """
 
@@ -21,6 +25,7 @@ class Divergence:
     steps: tuple[str, ...]  # step names; ("*",) for every step of the scenario
     kinds: tuple[str, ...]  # which kinds of difference it allows
     reason: str
+    fields: tuple[str, ...] = ()  # body fields the difference may touch; () for any
 
     def covers(self, scenario: str, step: str, kind: str) -> bool:
         return (
@@ -28,6 +33,46 @@ class Divergence:
             and ("*" in self.steps or step in self.steps)
             and kind in self.kinds
         )
+
+    def field_of(self, path: str) -> str | None:
+        """The field of this entry a differing record path ("body.x.y") lies under: "*" when
+        the entry is not narrowed to fields, None when the path is not its to explain."""
+        if not self.fields:
+            return "*"
+        if not path.startswith("body."):
+            return None
+        path = path[len("body.") :]
+        for f in self.fields:
+            if path == f or path.startswith((f + ".", f + "[")):
+                return f
+        return None
+
+
+_TYPE_STRICT = (
+    "The reference validates request bodies against the spec's JSON types: a value of the "
+    "wrong type is 400 INVALID_PARAMETER_VALUE. 2.7.1's protobuf parser coerces some (numeric "
+    "strings and booleans for numbers, an int where a string is expected), and where it fails "
+    "2.7.1 keeps what it parsed so far and silently drops the rest (a fractional integer, an "
+    "unknown enum name, an object where a list is expected), answering 200. Status and "
+    "error_code are the point; message wording may differ."
+)
+_PROTO_REQUIRED = (
+    "Fields the proto marks required (validate_required) that 2.7.1 does not enforce: the value "
+    "of log-parameter, set-tag and set-experiment-tag, run_id and metric_key of "
+    "metrics/get-history, and any parameter of a GET sent as a JSON body instead of a query "
+    "string. The reference requires them, per the contract: 400 INVALID_PARAMETER_VALUE "
+    "'Missing value for required parameter ...', where 2.7.1 stores '' or answers {}."
+)
+_LONG_KEYS = (
+    "Keys longer than 250 characters (metric keys, experiment tag keys) are rejected here with "
+    "400 INVALID_PARAMETER_VALUE. 2.7.1 on SQLite stores them only because SQLite ignores "
+    "VARCHAR(250); on PostgreSQL 2.7.1 fails on them too."
+)
+_HISTORY_PAGES = (
+    "metrics/get-history honours max_results and page_token here (paging as the "
+    "GetMetricHistory message defines, and as the 2.7.1 client asks with max_results=25000); "
+    "2.7.1's server ignores both and returns the whole history."
+)
 
 
 DIVERGENCES: list[Divergence] = [
@@ -39,13 +84,14 @@ DIVERGENCES: list[Divergence] = [
             "unknown-api-path-post",
             "unknown-ajax-path",
             "unknown-api-version",
+            "trailing-slash",
         ),
         kinds=("content_type", "body"),
         reason=(
-            "mlflow server answers an unknown path with Flask's HTML 404 page; the reference "
-            "server answers the same status with MLflow's JSON error body "
-            '{"error_code": "ENDPOINT_NOT_FOUND"}, which the MLflow client can parse (it raises '
-            "on the HTML page). Status codes match."
+            "mlflow server answers an unknown path (an API path with a trailing slash included) "
+            "with Flask's HTML 404 page; the reference server answers the same status with "
+            'MLflow\'s JSON error body {"error_code": "ENDPOINT_NOT_FOUND"}, which the MLflow '
+            "client can parse (it raises on the HTML page). Status codes match."
         ),
     ),
     Divergence(
@@ -74,11 +120,12 @@ DIVERGENCES: list[Divergence] = [
         id="D4-rename-to-taken-name",
         scenario="experiments-lifecycle",
         steps=("rename-to-taken",),
-        kinds=("error_code", "message"),
+        kinds=("message",),
         reason=(
             "Renaming an experiment to a taken name surfaces an unhandled IntegrityError in "
-            "mlflow: BAD_REQUEST with the SQL statement as message. The reference answers the "
-            "same status (400) with RESOURCE_ALREADY_EXISTS, as experiments/create does."
+            "mlflow: BAD_REQUEST with the SQLAlchemy exception (SQL statement, parameters, link) "
+            "as message, which depends on the database driver. The reference answers the same "
+            "400 BAD_REQUEST with the stable 'UNIQUE constraint failed: experiments.name'."
         ),
     ),
     Divergence(
@@ -103,11 +150,227 @@ DIVERGENCES: list[Divergence] = [
             "answers 400 INVALID_PARAMETER_VALUE with the comparator filled in."
         ),
     ),
+    Divergence(
+        id="D7-no-sqlalchemy-text-create-run-without-experiment",
+        scenario="runs-lifecycle",
+        steps=("create-in-default",),
+        kinds=("message",),
+        reason=(
+            "runs/create without experiment_id: 2.7.1 inserts the run under experiment '' and "
+            "trips the foreign key, answering 400 BAD_REQUEST with the SQLAlchemy exception as "
+            "message (SQL statement, parameters, link; driver-dependent). The reference answers "
+            "the same 400 BAD_REQUEST with 'FOREIGN KEY constraint failed'."
+        ),
+    ),
+    # -- Type-strict validation against the spec -------------------------------------------
+    *[
+        Divergence(
+            id=f"D8-type-strict-{scenario}",
+            scenario=scenario,
+            steps=steps,
+            kinds=("status",),
+            reason=_TYPE_STRICT,
+        )
+        for scenario, steps in (
+            ("experiments-bad-input", ("delete-id-int",)),  # int for a string id
+            ("runs-lifecycle", ("update-bad-status", "create-tags-not-list")),  # "DONE"; {} for []
+            # "2.5" and true for a double, 1.5 for an int64
+            ("runs-metrics", ("log-value-numeric-string", "log-value-bool", "log-timestamp-float")),
+            ("runs-log-batch", ("metric-value-string",)),  # "x" for a double
+            # "NOPE" for a ViewType; a string for a list of strings
+            ("search-runs-order-paging", ("view-bogus", "experiment-ids-not-list")),
+            ("protocol-body-encodings", ("search-runs-experiment-ids-ints",)),  # [0] for ["0"]
+        )
+    ],
+    Divergence(
+        id="D8-type-strict-runs-metrics-get",
+        scenario="runs-metrics",
+        steps=("get",),
+        kinds=("body",),
+        fields=(
+            "run.data.metrics[key].bool",
+            "run.data.metrics[key].numstr",
+            "run.data.metrics[key].tsfloat",
+        ),
+        reason="What 2.7.1 stored from the coerced values of D8-type-strict-runs-metrics "
+        '(1.0 for true, 2.5 for "2.5", timestamp 0 for 1.5) is not there here. ' + _TYPE_STRICT,
+    ),
+    Divergence(
+        id="D8-type-strict-runs-log-batch-get",
+        scenario="runs-log-batch",
+        steps=("get-final",),
+        kinds=("body",),
+        fields=("run.data.metrics[key].bs",),
+        reason='The metric 2.7.1 stored as 0.0 at timestamp 0 from value "x" '
+        "(D8-type-strict-runs-log-batch) is not there here. " + _TYPE_STRICT,
+    ),
+    # -- Fields the proto requires and 2.7.1 does not enforce ---------------------------------
+    *[
+        Divergence(
+            id=f"D9-proto-required-{scenario}",
+            scenario=scenario,
+            steps=steps,
+            kinds=("status",),
+            reason=_PROTO_REQUIRED,
+        )
+        for scenario, steps in (
+            ("experiments-bad-input", ("set-tag-no-value",)),
+            ("runs-params-tags", ("no-value", "tag-no-value")),
+            ("runs-metrics", ("history-no-key", "history-no-run")),
+            ("protocol-body-encodings", ("get-with-json-body",)),
+        )
+    ],
+    Divergence(
+        id="D9-proto-required-runs-params-tags-get",
+        scenario="runs-params-tags",
+        steps=("get", "get-after-delete-tag"),
+        kinds=("body",),
+        fields=("run.data.params[key].novalue", "run.data.tags[key].novalue"),
+        reason="The param and tag 2.7.1 stored with value '' when value was left out "
+        "(D9-proto-required-runs-params-tags) are not there here. " + _PROTO_REQUIRED,
+    ),
+    # -- Keys longer than 250 characters ------------------------------------------------------
+    Divergence(
+        id="D10-long-keys-experiment-tag",
+        scenario="experiments-bad-input",
+        steps=("create-tag-key-too-long",),
+        kinds=("status",),
+        reason=_LONG_KEYS,
+    ),
+    Divergence(
+        id="D10-long-keys-metric",
+        scenario="runs-metrics",
+        steps=("log-key-too-long",),
+        kinds=("status",),
+        reason=_LONG_KEYS,
+    ),
+    Divergence(
+        id="D10-long-keys-metric-get",
+        scenario="runs-metrics",
+        steps=("get",),
+        kinds=("body",),
+        fields=("run.data.metrics[key]." + "k" * 251,),
+        reason="The 251-character metric key 2.7.1 stored (D10-long-keys-metric) is not there "
+        "here. " + _LONG_KEYS,
+    ),
+    # -- Negative paging values and a doubled AND ---------------------------------------------
+    Divergence(
+        id="D11-negative-paging",
+        scenario="search-runs-order-paging",
+        steps=("max-results-negative", "page-token-other-base64"),
+        kinds=("status",),
+        reason=(
+            "runs/search with max_results -1, or a page token holding offset -1: 2.7.1 hands "
+            "them to its SQL query (SQLite reads a negative LIMIT as no limit and a negative "
+            "OFFSET as 0) and answers 200 with whatever that gives. Neither is a page anyone "
+            "can ask for: the reference answers 400 INVALID_PARAMETER_VALUE."
+        ),
+    ),
+    Divergence(
+        id="D11-double-and",
+        scenario="search-runs-filters",
+        steps=("bad-double-and",),
+        kinds=("status",),
+        reason=(
+            "2.7.1's filter parser drops the empty clause of 'a AND AND b' and searches "
+            "'a AND b'. The filter is malformed: the reference answers 400 "
+            "INVALID_PARAMETER_VALUE, as for every other malformed filter."
+        ),
+    ),
+    # -- metrics/get-history pages ------------------------------------------------------------
+    Divergence(
+        id="D12-metric-history-pages",
+        scenario="runs-metrics",
+        steps=("history-max-results",),
+        kinds=("body",),
+        fields=("metrics", "next_page_token"),
+        reason=_HISTORY_PAGES,
+    ),
+    Divergence(
+        id="D12-metric-history-bad-page-token",
+        scenario="runs-metrics",
+        steps=("history-page-token",),
+        kinds=("status",),
+        reason="A page token that is not one (here 'abc') is 400 INVALID_PARAMETER_VALUE, as "
+        "on every other paged endpoint; 2.7.1 ignores it. " + _HISTORY_PAGES,
+    ),
+    # -- One-offs ------------------------------------------------------------------------------
+    Divergence(
+        id="D13-rename-deleted-experiment-is-a-client-error",
+        scenario="experiments-lifecycle",
+        steps=("rename-deleted",),
+        kinds=("status",),
+        reason=(
+            "Renaming a deleted experiment is 500 INVALID_STATE in 2.7.1. A 5xx for a client "
+            "mistake makes the MLflow client retry for about a minute before it reports the "
+            "error: the reference answers 400 INVALID_PARAMETER_VALUE with the same message."
+        ),
+    ),
+    Divergence(
+        id="D14-empty-experiment-id-is-not-default",
+        scenario="experiments-bad-input",
+        steps=("get-empty-id",),
+        kinds=("status",),
+        reason=(
+            "GET experiments/get?experiment_id= (empty) returns the Default experiment in 2.7.1, "
+            "by accident (its SQL store looks up `experiment_id or '0'`). The reference takes "
+            "the empty id as the id it is: no such experiment, 404 RESOURCE_DOES_NOT_EXIST."
+        ),
+    ),
+    Divergence(
+        id="D15-json-nan-infinity-literals",
+        scenario="runs-metrics",
+        steps=("get",),
+        kinds=("body",),
+        fields=("run.data.metrics[key].inf2", "run.data.metrics[key].nan2"),
+        reason=(
+            'A metric value sent as a bare JSON NaN or Infinity token (not the "NaN" / '
+            '"Infinity" strings the MLflow client sends): 2.7.1\'s protobuf parser fails on '
+            "it half-way and 2.7.1 silently stores value 0.0 at timestamp 0. The reference "
+            "stores the value sent at the timestamp sent (NaN; Infinity clamped as 2.7.1 "
+            "clamps the string form)."
+        ),
+    ),
+    *[
+        Divergence(
+            id=f"D16-filter-parse-error-messages-{scenario}",
+            scenario=scenario,
+            steps=steps,
+            kinds=("message",),
+            reason=(
+                "A filter that does not parse: 2.7.1's message lists the sqlparse tokens it "
+                "could not use (\"Invalid clause(s) in filter string: 'metrics.acc', '>'\"); "
+                "the reference quotes the unparsable rest of the filter. Same 400 "
+                "INVALID_PARAMETER_VALUE; only the wording differs."
+            ),
+        )
+        for scenario, steps in (
+            ("experiments-search", ("bad-filter", "bad-filter-or")),
+            (
+                "search-runs-filters",
+                ("bad-or", "bad-no-value", "bad-unclosed-quote", "bad-garbage"),
+            ),
+        )
+    ],
 ]
 
 
-def find(scenario: str, step: str, kind: str) -> Divergence | None:
-    for d in DIVERGENCES:
-        if d.covers(scenario, step, kind):
-            return d
-    return None
+def explain(scenario: str, step: str, kind: str, paths: list[str]) -> dict[str, set[str]] | None:
+    """The entries that together explain a difference whose records differ at `paths`, each with
+    the fields it explained ({"*"} for an entry not narrowed to fields); None if any path is
+    left unexplained."""
+    candidates = [d for d in DIVERGENCES if d.covers(scenario, step, kind)]
+    used: dict[str, set[str]] = {}
+    for path in paths or ["*"]:
+        for d in candidates:
+            f = d.field_of(path) if path != "*" else ("*" if not d.fields else None)
+            if f is not None:
+                used.setdefault(d.id, set()).add(f)
+                break
+        else:
+            return None
+    return used
+
+
+BY_ID = {d.id: d for d in DIVERGENCES}
+assert len(BY_ID) == len(DIVERGENCES), "divergence ids must be unique"

@@ -135,6 +135,10 @@ BAD_INPUT = Scenario(
             "update-empty-name", "experiments/update", {"experiment_id": "${exp}", "new_name": ""}
         ),
         post("update-no-id", "experiments/update", {"new_name": "x"}),
+        post("update-nothing", "experiments/update", {}),
+        post(
+            "update-empty-id-and-name", "experiments/update", {"experiment_id": "", "new_name": ""}
+        ),
         post("delete-no-id", "experiments/delete", {}),
         post("delete-id-int", "experiments/delete", {"experiment_id": 12345678}),
         post("restore-no-id", "experiments/restore", {}),
@@ -303,6 +307,8 @@ SEARCH = Scenario(
             {"filter": MINE, "view_type": "SOME", "max_results": 100},
         ),
         post("no-max-results", "experiments/search", {"filter": MINE}),
+        get("get-no-max-results", "experiments/search", {"filter": MINE}),
+        post("null-max-results", "experiments/search", {"filter": MINE, "max_results": None}),
         post("max-results-0", "experiments/search", {"filter": MINE, "max_results": 0}),
         post("max-results-huge", "experiments/search", {"filter": MINE, "max_results": 50001}),
         post("max-results-string", "experiments/search", {"filter": MINE, "max_results": "x"}),

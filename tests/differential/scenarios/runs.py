@@ -202,6 +202,28 @@ METRICS = Scenario(
             "log-no-value", "runs/log-metric", {"run_id": "${run}", "key": "noval", "timestamp": 1}
         ),
         post("log-no-key", "runs/log-metric", {"run_id": "${run}", "value": 1, "timestamp": 1}),
+        post("log-nothing", "runs/log-metric", {}),
+        log_metric("log-empty-key", key=""),
+        post(
+            "log-empty-value",
+            "runs/log-metric",
+            {"run_id": "${run}", "key": "ev", "value": "", "timestamp": 1},
+        ),
+        post(
+            "log-empty-run-id-with-uuid",
+            "runs/log-metric",
+            {"run_id": "", "run_uuid": "${run}", "key": "eu", "value": 1, "timestamp": 1},
+        ),
+        post(
+            "log-null-run-id-with-uuid",
+            "runs/log-metric",
+            {"run_id": None, "run_uuid": "${run}", "key": "nu", "value": 1, "timestamp": 1},
+        ),
+        post(
+            "log-null-step",
+            "runs/log-metric",
+            {"run_id": "${run}", "key": "nullstep", "value": 1, "timestamp": 1, "step": None},
+        ),
         log_metric("log-value-string", key="str", value="abc"),
         log_metric("log-value-numeric-string", key="numstr", value="2.5"),
         log_metric("log-value-bool", key="bool", value=True),
@@ -335,6 +357,21 @@ LOG_BATCH = Scenario(
         log_batch("metric-nan", metrics=[{"key": "bn", "value": "NaN", "timestamp": 1, "step": 0}]),
         log_batch("metric-value-string", metrics=[{"key": "bs", "value": "x", "timestamp": 1}]),
         log_batch("param-no-value", params=[{"key": "pnv"}]),
+        log_batch("param-no-key", params=[{"value": "v"}]),
+        log_batch("tag-empty-key", tags=[{"key": "", "value": "v"}]),
+        log_batch("metric-null-value", metrics=[{"key": "nl", "value": None, "timestamp": 1}]),
+        log_batch(
+            "metric-empty-key-among-good",
+            metrics=[
+                {"key": "g", "value": 1, "timestamp": 1},
+                {"key": "", "value": 1, "timestamp": 1},
+            ],
+        ),
+        post(
+            "run-uuid-only",
+            "runs/log-batch",
+            {"run_uuid": "${run}", "params": [{"key": "u", "value": "1"}]},
+        ),
         log_batch("metrics-not-list", metrics={"key": "m", "value": 1}),
         post("no-run-id", "runs/log-batch", {"params": [{"key": "a", "value": "b"}]}),
         get_run("get-final"),
