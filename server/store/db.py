@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee as pw
@@ -70,6 +72,37 @@ def bulk_insert(db: pw.Database, table: str, columns, rows, on_conflict: str = "
         part = rows[i : i + chunk]
         params = [value for row in part for value in row]
         db.execute_sql(head + ", ".join([row_sql] * len(part)) + on_conflict, params)
+
+
+class SqlCache:
+    """SQL text of hot read queries, compiled once per shape and reused.
+
+    peewee builds a query's SQL afresh on every execution; for get_run that cost more than the
+    database did. A query is cached under a key naming its shape (e.g. the length of an IN
+    list); on first use its parameters must be exactly `params`, in order, which is checked, so
+    later calls may pass new values in the same places.
+    """
+
+    def __init__(self, db: pw.Database, size: int = 256):
+        self._db = db
+        self._size = size
+        self._sql: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def execute(self, key, build, params: list):
+        with self._lock:
+            sql = self._sql.get(key)
+            if sql is not None:
+                self._sql.move_to_end(key)
+        if sql is None:
+            sql, built = build().sql()
+            if list(built) != list(params):
+                raise AssertionError(f"query {key!r} takes {built!r}, not {params!r}")
+            with self._lock:
+                self._sql[key] = sql
+                while len(self._sql) > self._size:
+                    self._sql.popitem(last=False)
+        return self._db.execute_sql(sql, params)
 
 
 def is_postgres(db: pw.Database) -> bool:

@@ -8,12 +8,14 @@ import uuid
 import peewee as pw
 
 from . import shapes
+from .db import SqlCache
 
 _CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per statement
 
 
 class RunData:
     m: object
+    _sql_cache: SqlCache
 
     def _load_runs(self, run_ids) -> list[dict]:
         """Runs in the order of ``run_ids`` (missing ids skipped): 4 queries per chunk."""
@@ -26,21 +28,41 @@ class RunData:
         if not run_ids:
             return []
         R, L, P, T = self.m.Run, self.m.LatestMetric, self.m.Param, self.m.Tag
+        sql = self._sql_cache
         cols = [R.experiment if c == "experiment_id" else getattr(R, c) for c in shapes.RUN_COLUMNS]
-        infos = {row[0]: row for row in R.select(*cols).where(R.run_uuid.in_(run_ids)).tuples()}
+        rows = sql.execute(
+            ("runs", len(run_ids)),
+            lambda: R.select(*cols).where(R.run_uuid.in_(run_ids)),
+            list(run_ids),
+        )
+        infos = {row[0]: row for row in rows}
         if not infos:
             return []
         ids = list(infos)
+        n = len(ids)
         metrics: dict[str, list] = {}
-        q = L.select(L.run, L.key, L.value, L.timestamp, L.step, L.is_nan).where(L.run.in_(ids))
-        for run_id, *metric in q.order_by(L.run, L.key).tuples():
+        rows = sql.execute(
+            ("latest_metrics", n),
+            lambda: (
+                L.select(L.run, L.key, L.value, L.timestamp, L.step, L.is_nan)
+                .where(L.run.in_(ids))
+                .order_by(L.run, L.key)
+            ),
+            ids,
+        )
+        for run_id, *metric in rows:
             metrics.setdefault(run_id, []).append(metric)
         params: dict[str, list] = {}
         tags: dict[str, list] = {}
-        both = P.select(pw.Value(0), P.run, P.key, P.value).where(P.run.in_(ids)) + T.select(
-            pw.Value(1), T.run, T.key, T.value
-        ).where(T.run.in_(ids))
-        for kind, run_id, key, value in sorted(both.tuples(), key=lambda r: r[2]):
+        rows = sql.execute(
+            ("params_and_tags", n),
+            lambda: (
+                P.select(pw.SQL("0"), P.run, P.key, P.value).where(P.run.in_(ids))
+                + T.select(pw.SQL("1"), T.run, T.key, T.value).where(T.run.in_(ids))
+            ),
+            ids + ids,
+        )
+        for kind, run_id, key, value in sorted(rows, key=lambda r: r[2]):
             (tags if kind else params).setdefault(run_id, []).append((key, value))
         inputs = self._load_inputs(ids)
         runs = []
@@ -61,27 +83,30 @@ class RunData:
 
     def _load_inputs(self, run_ids) -> dict[str, list]:
         In, D, IT = self.m.Input, self.m.Dataset, self.m.InputTag
-        q = (
-            In.select(
-                In.destination_id,
-                In.input_uuid,
-                D.name,
-                D.digest,
-                D.source_type,
-                D.source,
-                D.schema,
-                D.profile,
-                IT.name,
-                IT.value,
-            )
-            .join(D, on=(D.dataset_uuid == In.source_id))
-            .join(IT, pw.JOIN.LEFT_OUTER, on=(IT.input == In.input_uuid))
-            .where(In.destination_type == "RUN", In.destination_id.in_(run_ids))
-            .order_by(In.destination_id, D.name, D.digest, In.input_uuid, IT.name)
-            .tuples()
+        rows = self._sql_cache.execute(
+            ("inputs", len(run_ids)),
+            lambda: (
+                In.select(
+                    In.destination_id,
+                    In.input_uuid,
+                    D.name,
+                    D.digest,
+                    D.source_type,
+                    D.source,
+                    D.schema,
+                    D.profile,
+                    IT.name,
+                    IT.value,
+                )
+                .join(D, on=(D.dataset_uuid == In.source_id))
+                .join(IT, pw.JOIN.LEFT_OUTER, on=(IT.input == In.input_uuid))
+                .where(In.destination_type == pw.SQL("'RUN'"), In.destination_id.in_(run_ids))
+                .order_by(In.destination_id, D.name, D.digest, In.input_uuid, IT.name)
+            ),
+            list(run_ids),
         )
         grouped: dict[str, dict[str, tuple]] = {}
-        for run_id, input_uuid, *rest in q:
+        for run_id, input_uuid, *rest in rows:
             dataset, tag = tuple(rest[:6]), rest[6:]
             per_run = grouped.setdefault(run_id, {})
             entry = per_run.setdefault(input_uuid, (dataset, []))

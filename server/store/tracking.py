@@ -16,7 +16,7 @@ from server.errors import MlflowError, invalid, not_found
 
 from . import shapes
 from . import validation as v
-from .db import bulk_insert, connect, is_postgres, transactional
+from .db import SqlCache, bulk_insert, connect, is_postgres, transactional
 from .experiments import Experiments, _experiment_pk, _stages, now_ms
 from .models import bind_models, migrate
 from .names import random_run_name
@@ -47,6 +47,7 @@ class TrackingStore(Experiments, RunData):
         self._db = db
         self._pg = is_postgres(db)
         self._write_lock = threading.Lock()
+        self._sql_cache = SqlCache(db)
         self.m = bind_models(db)
         self.artifact_root = artifact_root
         with db.connection_context():
@@ -82,12 +83,13 @@ class TrackingStore(Experiments, RunData):
         """(experiment_id, lifecycle_stage, status, end_time, name) of a run; raises if missing,
         or if ``active`` and the run is deleted."""
         R = self.m.Run
-        row = (
-            R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name)
-            .where(R.run_uuid == run_id)
-            .tuples()
-            .first()
-        )
+        row = self._sql_cache.execute(
+            ("run_row",),
+            lambda: R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name).where(
+                R.run_uuid == run_id
+            ),
+            [run_id],
+        ).fetchone()
         if row is None:
             raise not_found(f"Run with id={run_id} not found")
         if active and row[1] != "active":
