@@ -1,7 +1,7 @@
 """Benchmark the reference server against `mlflow server` 2.7.1, side by side.
 
     python -m tools.bench [--quick] [--runs N] [--workers N] [--peers reference,mlflow]
-                          [--duration SECONDS] [--json PATH]
+                          [--duration SECONDS] [--rounds N] [--only NAME] [--json PATH]
 
 Each peer runs as a real process on loopback with a fresh SQLite file and the same number of
 workers. Every workload runs against each peer in turn (warm-up, then a fixed time), over
@@ -315,6 +315,18 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
     return result
 
 
+def combine(parts: list[Result]) -> Result:
+    """One result from the rounds of a workload on one peer: all ops over all measured time."""
+    whole = Result(parts[0].workload, parts[0].peer)
+    for part in parts:
+        whole.ops += part.ops
+        whole.seconds += part.seconds
+        whole.latencies_ms.extend(part.latencies_ms)
+    whole.correct = all(part.correct for part in parts)
+    whole.error = next((part.error for part in parts if part.error), None)
+    return whole
+
+
 def start(peer: str, workdir: Path, workers: int) -> Peer:
     if peer == "mlflow":
         return start_oracle(workdir / "mlflow", workers=workers, timeout=120)
@@ -360,6 +372,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="reference,mlflow", help="comma-separated")
     parser.add_argument("--duration", type=float, help="seconds measured per workload")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each workload in this many slices, alternating the peers, so that a "
+        "burst of load elsewhere on the machine falls on both alike",
+    )
+    parser.add_argument("--only", help="run only the workloads whose name contains this")
     args = parser.parse_args(argv)
 
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
@@ -378,10 +398,13 @@ def main(argv: list[str] | None = None) -> int:
         search_workload(n_runs),
         log_metric_workload(threads=8),
     ]
+    if args.only:
+        workloads = [w for w in workloads if args.only in w.name]
     print(
         f"peers: {', '.join(f'{p} = {PEERS[p]}' for p in peers)}; "
         f"{args.workers} worker processes each, fresh SQLite files; "
-        f"{duration:g}s measured per workload after {warmup:g}s warm-up; "
+        f"{duration:g}s measured per workload after {warmup:g}s warm-up"
+        f"{f' in {args.rounds} alternating rounds' if args.rounds > 1 else ''}; "
         f"search over {n_runs} runs",
         flush=True,
     )
@@ -392,8 +415,12 @@ def main(argv: list[str] | None = None) -> int:
             for p in peers:
                 running[p] = start(p, Path(tmp), args.workers)
             for w in workloads:
+                rounds = {p: [] for p in peers}
+                for _ in range(args.rounds):
+                    for p in peers:
+                        rounds[p].append(measure(running[p], w, warmup, duration / args.rounds))
                 for p in peers:
-                    r = measure(running[p], w, warmup, duration)
+                    r = combine(rounds[p])
                     r.peer = p
                     results.append(r)
                     state = "ok" if r.correct else f"WRONG: {r.error}"
@@ -411,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                     "quick": args.quick,
                     "duration_s": duration,
                     "search_runs": n_runs,
+                    "rounds": args.rounds,
                     "peers": {p: PEERS[p] for p in peers},
                     "results": [r.to_dict() for r in results],
                 },
