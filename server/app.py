@@ -19,7 +19,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.resolver import Resolver
 from starlette.requests import ClientDisconnect
 
-from server.errors import MlflowError
+from server.errors import MlflowError, endpoint_not_found
 from server.handlers import build_handlers
 from server.settings import DIALECTS, Settings
 from server.wire import (
@@ -67,7 +67,7 @@ def _mlflow_error(_request: ConnexionRequest, exc: MlflowError) -> ConnexionResp
 
 def _problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
     if exc.status == 404:
-        return _error_response(MlflowError("Endpoint not found", "ENDPOINT_NOT_FOUND"))
+        return _error_response(endpoint_not_found())
     if exc.status == 405:
         return _method_not_allowed(_request, exc)
     if exc.status < 500:
@@ -77,7 +77,7 @@ def _problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResp
 
 
 def _not_found(_request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:
-    return _error_response(MlflowError("Endpoint not found", "ENDPOINT_NOT_FOUND"))
+    return _error_response(endpoint_not_found())
 
 
 def _method_not_allowed(request: ConnexionRequest, _exc: Exception) -> ConnexionResponse:

@@ -50,3 +50,7 @@ def not_found(message: str) -> MlflowError:
 
 def already_exists(message: str) -> MlflowError:
     return MlflowError(message, "RESOURCE_ALREADY_EXISTS")
+
+
+def endpoint_not_found() -> MlflowError:
+    return MlflowError("Endpoint not found", "ENDPOINT_NOT_FOUND")

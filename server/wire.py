@@ -22,7 +22,7 @@ import fastjsonschema
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
-from server.errors import MlflowError
+from server.errors import MlflowError, endpoint_not_found
 
 JSON_API_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
@@ -143,7 +143,7 @@ class MlflowBodyMiddleware:
                 scope = _with_path(scope, API_PREFIX + path[len(AJAX_PREFIX) :])
                 path = scope["path"]
             if path.endswith("/") and path.startswith(JSON_API_PREFIXES):
-                return await _send_error(send, MlflowError(NOT_FOUND, "ENDPOINT_NOT_FOUND"))
+                return await _send_error(send, endpoint_not_found())
             method = scope["method"]
             if method == "PUT" and path.startswith(ARTIFACT_PROXY_PREFIX):
                 scope = _with_content_type(scope, b"application/octet-stream")
@@ -168,9 +168,6 @@ class MlflowBodyMiddleware:
         if raw_json is not None:
             scope[RAW_JSON_SCOPE_KEY] = raw_json
         return await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
-
-
-NOT_FOUND = "Endpoint not found"
 
 
 def _with_path(scope: dict, path: str) -> dict:
