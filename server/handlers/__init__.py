@@ -12,6 +12,7 @@ from server.artifacts import FileArtifactStore
 from server.errors import MlflowError
 from server.handlers.artifacts import ArtifactHandlers
 from server.handlers.experiments import ExperimentHandlers
+from server.handlers.registry import RegistryHandlers
 from server.handlers.runs import RunHandlers
 from server.handlers.service import ServiceHandlers
 from server.settings import Settings
@@ -38,6 +39,7 @@ def build_handlers(settings: Settings) -> dict:
         ServiceHandlers(),
         ExperimentHandlers(store),
         RunHandlers(store),
+        RegistryHandlers(store),
         ArtifactHandlers(store, artifacts),
     )
     for area in areas:

@@ -2,7 +2,7 @@
 
 Models are built per database by ``bind_models`` so that several stores (a SQLite file and a
 PostgreSQL database, say) can live in one process without sharing a global binding.
-Leave room for the model registry: its tables arrive as a later migration step.
+Version 2 adds the model registry's tables; a version-1 database gains them in place.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import peewee as pw
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Any constant works; it only has to be the same for every process sharing a database.
 _PG_MIGRATION_LOCK_ID = 0x6D6C666C6F77  # "mlflow"
 
@@ -151,6 +151,81 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
 
         Meta = meta("input_tags", primary_key=pw.CompositeKey("input", "name"))
 
+    # ---- model registry (schema version 2) ----------------------------------------------------
+    # Keyed by name, as MLflow's: a rename cascades through versions, tags and aliases.
+    def _references(columns: str, table: str, target: str):
+        return pw.SQL(
+            f'FOREIGN KEY ({columns}) REFERENCES "{table}" ({target})'
+            " ON UPDATE CASCADE ON DELETE CASCADE"
+        )
+
+    by_name = _references('"name"', "registered_models", '"name"')
+
+    class RegisteredModel(_Base):
+        name = pw.TextField(primary_key=True)
+        creation_time = pw.BigIntegerField(null=True)
+        last_updated_time = pw.BigIntegerField(null=True)
+        description = pw.TextField(null=True)
+
+        Meta = meta("registered_models")
+
+    class ModelVersion(_Base):
+        # Deleted versions stay as current_stage "Deleted_Internal" (redacted), as in MLflow:
+        # their numbers are never reused.
+        name = pw.TextField()
+        version = pw.IntegerField()
+        creation_time = pw.BigIntegerField(null=True)
+        last_updated_time = pw.BigIntegerField(null=True)
+        description = pw.TextField(null=True)
+        user_id = pw.TextField(null=True)
+        current_stage = pw.CharField(max_length=20, default="None")
+        source = pw.TextField(null=True)
+        run_id = pw.TextField(null=True)
+        run_link = pw.TextField(null=True)
+        status = pw.CharField(max_length=20, default="READY")
+        status_message = pw.TextField(null=True)
+
+        Meta = meta(
+            "model_versions",
+            primary_key=pw.CompositeKey("name", "version"),
+            constraints=[by_name],
+            indexes=((("run_id",), False),),
+        )
+
+    class RegisteredModelTag(_Base):
+        name = pw.TextField()
+        key = pw.CharField(max_length=250)
+        value = pw.TextField(null=True)
+
+        Meta = meta(
+            "registered_model_tags",
+            primary_key=pw.CompositeKey("name", "key"),
+            constraints=[by_name],
+        )
+
+    class ModelVersionTag(_Base):
+        name = pw.TextField()
+        version = pw.IntegerField()
+        key = pw.CharField(max_length=250)
+        value = pw.TextField(null=True)
+
+        Meta = meta(
+            "model_version_tags",
+            primary_key=pw.CompositeKey("name", "version", "key"),
+            constraints=[_references('"name", "version"', "model_versions", '"name", "version"')],
+        )
+
+    class RegisteredModelAlias(_Base):
+        name = pw.TextField()
+        alias = pw.TextField()
+        version = pw.IntegerField()
+
+        Meta = meta(
+            "registered_model_aliases",
+            primary_key=pw.CompositeKey("name", "alias"),
+            constraints=[by_name],
+        )
+
     return SimpleNamespace(
         SchemaVersion=SchemaVersion,
         Experiment=Experiment,
@@ -163,6 +238,11 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
         Dataset=Dataset,
         Input=Input,
         InputTag=InputTag,
+        RegisteredModel=RegisteredModel,
+        ModelVersion=ModelVersion,
+        RegisteredModelTag=RegisteredModelTag,
+        ModelVersionTag=ModelVersionTag,
+        RegisteredModelAlias=RegisteredModelAlias,
     )
 
 
@@ -184,8 +264,21 @@ def _migrate_to_v1(db: pw.Database, m: SimpleNamespace) -> None:
     )
 
 
+def _migrate_to_v2(db: pw.Database, m: SimpleNamespace) -> None:
+    """The model registry. One table at a time, referenced before referencing: the foreign keys
+    are table constraints, which peewee does not order by."""
+    for model in (
+        m.RegisteredModel,
+        m.ModelVersion,
+        m.RegisteredModelTag,
+        m.ModelVersionTag,
+        m.RegisteredModelAlias,
+    ):
+        db.create_tables([model], safe=True)
+
+
 # Step n brings a database from version n-1 to version n. Append new steps; never edit old ones.
-MIGRATIONS = {1: _migrate_to_v1}
+MIGRATIONS = {1: _migrate_to_v1, 2: _migrate_to_v2}
 
 
 def migrate(db: pw.Database, m: SimpleNamespace) -> int:

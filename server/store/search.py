@@ -13,6 +13,7 @@ import peewee as pw
 from server.errors import MlflowError, invalid
 
 from . import search_grammar as g
+from . import shapes
 
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -213,4 +214,156 @@ def experiment_query(m, stages, filter_string, order_by):
         ordering.append(column.asc() if ascending else column.desc())
     if not has_id:
         ordering.append(E.experiment_id.desc())  # 2.7.1's tie-breaker, descending
+    return query.order_by(*ordering)
+
+
+# ---- the model registry ---------------------------------------------------------------------
+# As 2.7.1's registry SqlAlchemyStore: conditions on one tag key hold on the same tag row;
+# registered models order by name last, model versions by name then version (descending).
+
+_REGISTRY_STRING_OPS = {"=", "!=", "LIKE", "ILIKE"}
+_DELETED_STAGE = "Deleted_Internal"
+
+
+def _registry_tag_filters(pg: bool, tag_model, owner_match, clauses) -> list:
+    by_key: dict[str, list] = {}
+    for clause in clauses:
+        op = clause["comparator"]
+        if op not in _REGISTRY_STRING_OPS:
+            raise invalid(f"Invalid comparator for tag: {op}")
+        by_key.setdefault(clause["key"], []).append(clause)
+    out = []
+    for key, conditions in by_key.items():
+        T = tag_model.alias()
+        q = T.select(pw.SQL("1")).where(
+            owner_match(T),
+            T.key == key,
+            *[_compare(pg, T.value, c["comparator"], c["value"]) for c in conditions],
+        )
+        out.append(_exists(q))
+    return out
+
+
+def _duplicate_order_by(order_by) -> MlflowError:
+    # 2.7.1 raises this without an error code (500 INTERNAL_ERROR); it is the caller's mistake.
+    return invalid(f"`order_by` contains duplicate fields: {list(order_by)}")
+
+
+def registered_model_query(m, filter_string, order_by):
+    """SELECT (name, creation_time, last_updated_time, description) of the registered models
+    a filter selects, in order; the caller pages it."""
+    pg = _is_pg(m)
+    RM = m.RegisteredModel
+    query = RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description)
+    clauses = g.parse_registry_filter(filter_string, g.REGISTERED_MODEL_SEARCH_ATTRIBUTES)
+    for clause in clauses:
+        if clause["type"] == g.ATTRIBUTE:
+            if clause["comparator"] not in _REGISTRY_STRING_OPS:
+                raise invalid(f"Invalid comparator for attribute: {clause['comparator']}")
+            query = query.where(_compare(pg, RM.name, clause["comparator"], clause["value"]))
+    tag_clauses = [c for c in clauses if c["type"] == g.TAG]
+    for condition in _registry_tag_filters(
+        pg, m.RegisteredModelTag, lambda T: T.name == RM.name, tag_clauses
+    ):
+        query = query.where(condition)
+
+    ordering, seen = [], set()
+    for clause in order_by or ():
+        key, ascending = g.parse_registry_order_by(clause)
+        if key not in g.REGISTERED_MODEL_ORDER_KEYS:
+            raise invalid(
+                f"Invalid order by key '{key}' specified. Valid keys are '{{'name', 'timestamp'}}'"
+            )
+        column = "name" if key == "name" else "last_updated_time"
+        if column in seen:
+            raise _duplicate_order_by(order_by)
+        seen.add(column)
+        field = _text_order(pg, RM.name) if column == "name" else RM.last_updated_time
+        ordering.append(field.asc() if ascending else field.desc())
+    if "name" not in seen:
+        ordering.append(_text_order(pg, RM.name).asc())
+    return query.order_by(*ordering)
+
+
+_MODEL_VERSION_COLUMN = {
+    "name": "name",
+    "version_number": "version",
+    "run_id": "run_id",
+    "source_path": "source",
+    "creation_timestamp": "creation_time",
+    "last_updated_timestamp": "last_updated_time",
+}
+_MODEL_VERSION_DEFAULT_ORDER = ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
+
+
+def _version_number(value):
+    """A version_number filter value as the integer column compares it; None if it is none."""
+    try:
+        number = int(value) if not isinstance(value, float) else value
+        # Past int64 no driver binds an int; as a float it still compares (and matches nothing).
+        return float(number) if abs(number) >= 2**63 else number
+    except (TypeError, ValueError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+
+def model_version_query(m, filter_string, order_by):
+    """SELECT the model-version columns of the live versions a filter selects, in order; the
+    caller pages it."""
+
+    pg = _is_pg(m)
+    MV = m.ModelVersion
+    query = MV.select(*shapes.model_version_columns(MV)).where(MV.current_stage != _DELETED_STAGE)
+    clauses = g.parse_registry_filter(
+        filter_string, g.MODEL_VERSION_SEARCH_ATTRIBUTES, g.MODEL_VERSION_NUMERIC_ATTRIBUTES
+    )
+    for clause in clauses:
+        if clause["type"] != g.ATTRIBUTE:
+            continue
+        key, op, value = clause["key"], clause["comparator"], clause["value"]
+        column = getattr(MV, _MODEL_VERSION_COLUMN[key])
+        if key in g.MODEL_VERSION_NUMERIC_ATTRIBUTES:
+            if op not in _NUMERIC_OPS:
+                raise invalid(f"Invalid comparator for attribute {key}: {op}")
+            number = _version_number(value)
+            # Text no integer equals matches nothing (as on 2.7.1's SQLite).
+            if number is None:
+                condition = pw.SQL("1 = 0")
+            else:  # a Value, so that the integer column's converter leaves a float alone
+                condition = _compare(pg, column, op, pw.Value(number, converter=False))
+        else:
+            if op not in _REGISTRY_STRING_OPS | {"IN"} or (op == "IN" and key != "run_id"):
+                raise invalid(f"Invalid comparator for attribute: {op}")
+            condition = _compare(pg, column, op, value)
+        query = query.where(condition)
+    tag_clauses = [c for c in clauses if c["type"] == g.TAG]
+    for condition in _registry_tag_filters(
+        pg,
+        m.ModelVersionTag,
+        lambda T: (T.name == MV.name) & (T.version == MV.version),
+        tag_clauses,
+    ):
+        query = query.where(condition)
+
+    ordering, seen = [], set()
+    for clause in order_by or _MODEL_VERSION_DEFAULT_ORDER:
+        text, ascending = g.parse_registry_order_by(clause)
+        kind, key = g.identifier(text, g.MODEL_VERSION_ORDER_ATTRIBUTES, experiments=True)
+        if kind != g.ATTRIBUTE or key not in g.MODEL_VERSION_ORDER_ATTRIBUTES:
+            raise invalid(
+                f"Invalid order by key '{key}' specified. Valid keys are "
+                f"{g.MODEL_VERSION_ORDER_ATTRIBUTES}"
+            )
+        column = _MODEL_VERSION_COLUMN[key]
+        if column in seen:
+            raise _duplicate_order_by(order_by)
+        seen.add(column)
+        field = _text_order(pg, MV.name) if column == "name" else getattr(MV, column)
+        ordering.append(field.asc() if ascending else field.desc())
+    if "name" not in seen:
+        ordering.append(_text_order(pg, MV.name).asc())
+    if "version" not in seen:
+        ordering.append(MV.version.desc())
     return query.order_by(*ordering)

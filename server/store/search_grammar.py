@@ -192,10 +192,22 @@ def _value(kind: str, key: str, token: tuple[str, str], numeric_attributes) -> o
 
 def parse_filter(filter_string, experiments: bool = False) -> list[dict]:
     """AND-ed comparisons -> clause dicts. ``experiments`` selects the experiment grammar."""
-    if not filter_string:
-        return []
     valid = EXPERIMENT_SEARCH_ATTRIBUTES if experiments else RUN_SEARCH_ATTRIBUTES
     numeric = EXPERIMENT_NUMERIC_ATTRIBUTES if experiments else RUN_NUMERIC_ATTRIBUTES
+
+    def clause(text: str, comparator: str, token: tuple[str, str]) -> dict:
+        key_type, key = identifier(text, valid, experiments)
+        value = _value(key_type, key, token, numeric)
+        return {"type": key_type, "key": key, "comparator": comparator, "value": value}
+
+    return _parse_clauses(filter_string, clause)
+
+
+def _parse_clauses(filter_string, clause) -> list[dict]:
+    """The AND-ed `<identifier> <comparator> <value>` triples of a filter, each made into a
+    clause dict by ``clause(identifier_text, comparator, value_token)``."""
+    if not filter_string:
+        return []
     tokens = _tokens(filter_string)
     clauses, i = [], 0
     while i < len(tokens):
@@ -221,9 +233,7 @@ def parse_filter(filter_string, experiments: bool = False) -> list[dict]:
             raise _invalid_clause(tokens, start)
         if (comparator in ("IN", "NOT IN")) != (tokens[i][0] == "list"):
             raise _invalid_clause(tokens, start)
-        key_type, key = identifier(text, valid, experiments)
-        value = _value(key_type, key, tokens[i], numeric)
-        clauses.append({"type": key_type, "key": key, "comparator": comparator, "value": value})
+        clauses.append(clause(text, comparator, tokens[i]))
         i += 1
         if i < len(tokens):
             if _is_kw(tokens, i, "AND") and i + 1 < len(tokens):
@@ -231,6 +241,87 @@ def parse_filter(filter_string, experiments: bool = False) -> list[dict]:
             else:
                 raise _invalid_clause(tokens, i)
     return clauses
+
+
+# ---- the model registry's grammar (SearchModelUtils, SearchModelVersionUtils) ---------------
+
+REGISTERED_MODEL_SEARCH_ATTRIBUTES = {"name"}
+MODEL_VERSION_SEARCH_ATTRIBUTES = {"name", "version_number", "run_id", "source_path"}
+MODEL_VERSION_NUMERIC_ATTRIBUTES = {
+    "version_number",
+    "creation_timestamp",
+    "last_updated_timestamp",
+}
+MODEL_VERSION_ORDER_ATTRIBUTES = {
+    "name",
+    "version_number",
+    "creation_timestamp",
+    "last_updated_timestamp",
+}
+REGISTERED_MODEL_ORDER_KEYS = {"name", "timestamp", "last_updated_timestamp"}
+
+
+def parse_registry_filter(filter_string, valid_attributes, numeric_attributes=()) -> list[dict]:
+    """A registered-model or model-version filter -> clause dicts of type "attribute" or "tag".
+    Values: str, a list of str (run_id IN), or a number (numeric attributes)."""
+
+    def clause(text: str, comparator: str, token: tuple[str, str]) -> dict:
+        kind, key = identifier(text, valid_attributes, experiments=True)
+        tkind, value = token
+        if tkind in ("str", "ident"):
+            value = _strip_quotes(value, expect_quoted=True)
+        elif kind == TAG:
+            raise invalid(
+                f"Expected a quoted string value for {kind} (e.g. 'my-value'). Got value {value}"
+            )
+        elif tkind == "list":
+            if key != "run_id":
+                raise invalid(
+                    "Only the 'run_id' attribute supports comparison with a list of quoted "
+                    "string values."
+                )
+            value = [i for i in _string_list(value) if i.islower()]
+        elif numeric_attributes:  # a number, where model versions take one
+            if key not in numeric_attributes:
+                raise invalid(
+                    f"Only the '{set(numeric_attributes)}' attributes support comparison with "
+                    "numeric values."
+                )
+            value = _number_value(value)
+        else:
+            raise invalid(
+                "Expected a quoted string value or a list of quoted string values for "
+                f"attributes. Got value {value}"
+            )
+        return {"type": kind, "key": key, "comparator": comparator, "value": value}
+
+    return _parse_clauses(filter_string, clause)
+
+
+def _number_value(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse_registry_order_by(clause) -> tuple[str, bool]:
+    """'name DESC' -> ("name", False): the shape both registry searches parse first."""
+    if not isinstance(clause, str) or not clause.strip():
+        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.")
+    try:
+        tokens = shlex.split(clause.replace("`", '"'))
+    except ValueError:
+        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.") from None
+    if len(tokens) > 2 or not tokens:
+        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.")
+    ascending = True
+    if len(tokens) == 2:
+        direction = tokens[1].lower()
+        if direction not in ("asc", "desc"):
+            raise invalid(f"Invalid ordering key in order_by clause '{clause}'.")
+        ascending = direction == "asc"
+    return tokens[0].strip(), ascending
 
 
 def _is_kw(tokens, i: int, word: str) -> bool:

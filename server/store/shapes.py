@@ -103,6 +103,9 @@ def page_token(offset: int) -> str:
     return base64.b64encode(json.dumps({"offset": offset}).encode("utf-8")).decode("ascii")
 
 
+MAX_PAGE_OFFSET = 2**62
+
+
 def parse_page_token(token) -> int:
     if not token:
         return 0
@@ -123,4 +126,73 @@ def parse_page_token(token) -> int:
         raise invalid(f"Invalid page token, not stringable {offset}") from None
     if offset < 0:
         raise invalid(f"Invalid page token, parsed value={parsed}")
-    return offset
+    # Past any table, and below what a database's 64-bit OFFSET (plus a page) can hold.
+    return min(offset, MAX_PAGE_OFFSET)
+
+
+# The model registry.
+def model_version_columns(mv) -> tuple:
+    return (
+        mv.name,
+        mv.version,
+        mv.creation_time,
+        mv.last_updated_time,
+        mv.description,
+        mv.user_id,
+        mv.current_stage,
+        mv.source,
+        mv.run_id,
+        mv.run_link,
+        mv.status,
+        mv.status_message,
+    )
+
+
+def model_version(row, tags=(), aliases=()) -> dict:
+    """row: `model_version_columns` values. Unset fields are left out, as 2.7.1's to_proto
+    does (description "" stays: it is set)."""
+    name, version, created, updated, description, user_id, stage, source, run_id = row[:9]
+    run_link, status, status_message = row[9:12]
+    out = {"name": name, "version": str(version), "creation_timestamp": created}
+    if updated is not None:
+        out["last_updated_timestamp"] = updated
+    if user_id is not None:
+        out["user_id"] = user_id
+    if stage is not None:
+        out["current_stage"] = stage
+    if description is not None:
+        out["description"] = description
+    if source is not None:
+        out["source"] = source
+    if run_id is not None:
+        out["run_id"] = run_id
+    if status is not None:
+        out["status"] = status
+    if status_message:
+        out["status_message"] = status_message
+    if tags:
+        out["tags"] = key_values(tags)
+    if run_link is not None:
+        out["run_link"] = run_link
+    if aliases:
+        out["aliases"] = list(aliases)
+    return out
+
+
+def registered_model(row, latest=(), tags=(), aliases=()) -> dict:
+    """row: (name, creation_time, last_updated_time, description)."""
+    name, created, updated, description = row
+    out = {"name": name}
+    if created is not None:
+        out["creation_timestamp"] = created
+    if updated:
+        out["last_updated_timestamp"] = updated
+    if description:
+        out["description"] = description
+    if latest:
+        out["latest_versions"] = list(latest)
+    if tags:
+        out["tags"] = key_values(tags)
+    if aliases:
+        out["aliases"] = [{"alias": a, "version": str(v)} for a, v in aliases]
+    return out

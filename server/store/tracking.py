@@ -20,6 +20,7 @@ from .db import SqlCache, bulk_insert, connect, is_postgres, transactional
 from .experiments import Experiments, _experiment_pk, _stages, now_ms
 from .models import bind_models, migrate
 from .names import random_run_name
+from .registry import RegistryStore
 from .run_data import RunData
 
 RUN_NAME_TAG = "mlflow.runName"
@@ -42,7 +43,7 @@ def open_store(db_url: str, artifact_root: str = "mlflow-artifacts:") -> Trackin
     return TrackingStore(connect(db_url), artifact_root)
 
 
-class TrackingStore(Experiments, RunData):
+class TrackingStore(Experiments, RunData, RegistryStore):
     def __init__(self, db: pw.Database, artifact_root: str = "mlflow-artifacts:"):
         self._db = db
         self._pg = is_postgres(db)

@@ -74,6 +74,19 @@ _HISTORY_PAGES = (
     "2.7.1's server ignores both and returns the whole history."
 )
 
+_CLIENT_MISTAKE_500 = (
+    "2.7.1 raises these without an error code, so they leave as 500 INTERNAL_ERROR (an HTML 500 "
+    "for a max_results that is not a number), which the MLflow client retries for about a "
+    "minute before losing the message. They are the caller's mistakes: 400 "
+    "INVALID_PARAMETER_VALUE here, with 2.7.1's message where it has one."
+)
+_SPEC_REQUIRED = (
+    "Fields the proto marks required that 2.7.1 does not enforce: the value of "
+    "registered-models/set-tag and archive_existing_versions of transition-stage (2.7.1 takes "
+    "'' and false). The reference requires them, per the contract: 400 INVALID_PARAMETER_VALUE "
+    "'Missing value for required parameter ...'. The MLflow client always sends both."
+)
+
 
 DIVERGENCES: list[Divergence] = [
     Divergence(
@@ -352,6 +365,91 @@ DIVERGENCES: list[Divergence] = [
             ),
         )
     ],
+    # The model registry.
+    Divergence(
+        id="R1-no-sqlalchemy-text-in-registry-messages",
+        scenario="registry-models",
+        steps=("create-duplicate", "rename-to-taken"),
+        kinds=("message",),
+        reason=(
+            "2.7.1 appends SQLAlchemy's IntegrityError text (the SQL statement, its parameters, "
+            "a link) to 'Registered Model (name=...) already exists.'; the reference stops at "
+            "the sentence. Same 400 RESOURCE_ALREADY_EXISTS."
+        ),
+    ),
+    *[
+        Divergence(
+            id=f"R2-client-mistake-not-500-{scenario}",
+            scenario=scenario,
+            steps=steps,
+            kinds=("status",),
+            reason=_CLIENT_MISTAKE_500,
+        )
+        for scenario, steps in (
+            ("registry-versions", ("to-archived-archiving",)),
+            (
+                "registry-search",
+                ("models-max-not-int", "models-duplicate-order", "versions-duplicate-order"),
+            ),
+        )
+    ],
+    *[
+        Divergence(
+            id=f"R3-spec-required-{scenario}",
+            scenario=scenario,
+            steps=steps,
+            kinds=("status",),
+            reason=_SPEC_REQUIRED,
+        )
+        for scenario, steps in (
+            ("registry-models", ("set-tag-no-value",)),
+            ("registry-versions", ("transition-no-archive-flag",)),
+        )
+    ],
+    Divergence(
+        id="R3-spec-required-registry-models-get",
+        scenario="registry-models",
+        steps=("get-tagged", "get-after-delete-tag"),
+        kinds=("body",),
+        fields=("registered_model.tags[key].n",),
+        reason="The tag 2.7.1 stores with value '' (R3-spec-required-registry-models) is not "
+        "there here. " + _SPEC_REQUIRED,
+    ),
+    Divergence(
+        id="R4-missing-version-parameter",
+        scenario="registry-versions",
+        steps=("get-no-version", "download-uri-no-version"),
+        kinds=("message",),
+        reason=(
+            "A GET with some query parameters but not `version`: 2.7.1 skips its required-field "
+            'checks for GETs with a query string and fails later on the empty version ("Model '
+            "version must be an integer, got ''\"); the reference checks the spec's required "
+            "parameters first (\"Missing value for required parameter 'version'\"). Same 400 "
+            "INVALID_PARAMETER_VALUE."
+        ),
+    ),
+    Divergence(
+        id="R5-negative-max-results",
+        scenario="registry-search",
+        steps=("models-max-negative",),
+        kinds=("status",),
+        reason=(
+            "registered-models/search with a negative max_results: 2.7.1 answers 200 with no "
+            "models and a page token of offset -1. The reference answers 400 "
+            "INVALID_PARAMETER_VALUE, as it does for runs/search (D11-negative-paging)."
+        ),
+    ),
+    Divergence(
+        id="R6-filter-parse-error-messages",
+        scenario="registry-search",
+        steps=("models-or", "models-garbage"),
+        kinds=("message",),
+        reason=(
+            "A filter that does not parse: 2.7.1's message lists the sqlparse tokens it could "
+            "not use ('Invalid clause(s) in filter string: OR'); the reference quotes the "
+            "unparsable rest of the filter. Same 400 INVALID_PARAMETER_VALUE (as D16)."
+        ),
+    ),
 ]
 
 

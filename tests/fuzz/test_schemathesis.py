@@ -1,7 +1,7 @@
 """schemathesis drives the spec against the reference server over real HTTP.
 
-Positive and negative cases generated from every tracking, artifact-proxy and service
-operation, plus stateful sequences that follow the spec's links (experiment -> run ->
+Positive and negative cases generated from every tracking, model-registry, artifact-proxy and
+service operation, plus stateful sequences that follow the spec's links (experiment -> run ->
 log/get ...). A 5xx, an undeclared status, a wrong content type or a body that does not
 match the spec's response schema fails the test, with schemathesis' reproduction steps.
 """
@@ -19,8 +19,16 @@ from tests.conftest import BACKENDS, start_reference_server
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "spec" / "mlflow-2.7.1.yaml"
-# The model registry is not served yet (it answers 501 NOT_IMPLEMENTED); fuzz what is.
-SERVED_TAGS = ["experiments", "runs", "metrics", "artifacts", "artifacts-proxy", "server"]
+SERVED_TAGS = [
+    "experiments",
+    "runs",
+    "metrics",
+    "artifacts",
+    "artifacts-proxy",
+    "registered-models",
+    "model-versions",
+    "server",
+]
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",

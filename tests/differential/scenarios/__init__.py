@@ -1,8 +1,14 @@
 """Differential scenarios as data, grouped by area."""
 
-from . import experiments, protocol, runs, search
+from . import experiments, protocol, registry, runs, search
 
-ALL = [*experiments.SCENARIOS, *runs.SCENARIOS, *search.SCENARIOS, *protocol.SCENARIOS]
+ALL = [
+    *experiments.SCENARIOS,
+    *runs.SCENARIOS,
+    *search.SCENARIOS,
+    *registry.SCENARIOS,
+    *protocol.SCENARIOS,
+]
 
 _ids = [s.id for s in ALL]
 assert len(_ids) == len(set(_ids)), "scenario ids must be unique"
