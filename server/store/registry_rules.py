@@ -12,7 +12,7 @@ import urllib.request
 
 from server.errors import invalid
 
-from .validation import _validate_key_name, validate_length
+from .validation import validate_key_name, validate_length
 
 STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED = (
     "None",
@@ -77,7 +77,7 @@ def validate_alias(alias) -> None:
 
 
 def validate_tag_key(key) -> None:
-    _validate_key_name("Tag", "tag", key)
+    validate_key_name("Tag", "tag", key)
 
 
 def validate_registered_model_tag(key, value) -> None:

@@ -67,7 +67,7 @@ def _key_name_problem(what: str, name: str) -> str | None:
     return None
 
 
-def _validate_key_name(kind: str, what: str, name) -> None:
+def validate_key_name(kind: str, what: str, name) -> None:
     """kind: 'Metric'/'Parameter'/'Tag' (None message); what: 'metric'/'parameter'/'tag'."""
     if name is None:
         raise invalid(f"{kind} name cannot be None. {_MISSING_KEY_NAME_MESSAGE}")
@@ -91,7 +91,7 @@ def is_numeric(value) -> bool:
 
 
 def validate_metric(key, value, timestamp, step) -> None:
-    _validate_key_name("Metric", "metric", key)
+    validate_key_name("Metric", "metric", key)
     if not is_numeric(value):
         raise invalid(
             f"Got invalid value {value} for metric '{key}' (timestamp={timestamp}). "
@@ -120,19 +120,19 @@ def metric_storage_value(value: float) -> tuple[float, bool]:
 
 
 def validate_param(key, value) -> None:
-    _validate_key_name("Parameter", "parameter", key)
+    validate_key_name("Parameter", "parameter", key)
     validate_length("Param key", MAX_ENTITY_KEY_LENGTH, key)
     validate_length("Param value", MAX_PARAM_VAL_LENGTH, value)
 
 
 def validate_tag(key, value) -> None:
-    _validate_key_name("Tag", "tag", key)
+    validate_key_name("Tag", "tag", key)
     validate_length("Tag key", MAX_ENTITY_KEY_LENGTH, key)
     validate_length("Tag value", MAX_TAG_VAL_LENGTH, value)
 
 
 def validate_experiment_tag(key, value) -> None:
-    _validate_key_name("Tag", "tag", key)
+    validate_key_name("Tag", "tag", key)
     validate_length("Tag key", MAX_EXPERIMENT_TAG_KEY_LENGTH, key)
     validate_length("Tag value", MAX_EXPERIMENT_TAG_VAL_LENGTH, value)
 
