@@ -10,7 +10,7 @@ from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import shapes
 from . import validation as v
-from .db import transactional
+from .db import SqlCache, transactional
 
 VIEW_STAGES = {
     "ACTIVE_ONLY": ("active",),
@@ -49,6 +49,7 @@ class Experiments:
     m: object
     _db: pw.Database
     _pg: bool
+    _sql_cache: SqlCache
     artifact_root: str
 
     def _experiment_row(self, experiment_id, stages=("active", "deleted")):
@@ -56,19 +57,14 @@ class Experiments:
         pk = _experiment_pk(experiment_id)
         row = None
         if pk is not None:
-            row = (
-                E.select(
-                    E.experiment_id,
-                    E.name,
-                    E.artifact_location,
-                    E.lifecycle_stage,
-                    E.creation_time,
-                    E.last_update_time,
-                )
-                .where(E.experiment_id == pk, E.lifecycle_stage.in_(stages))
-                .tuples()
-                .first()
-            )
+            stages = list(stages)
+            row = self._sql_cache.execute(
+                ("experiment_row", len(stages)),
+                lambda: E.select(*shapes.experiment_columns(E)).where(
+                    E.experiment_id == pk, E.lifecycle_stage.in_(stages)
+                ),
+                [pk, *stages],
+            ).fetchone()
         if row is None:
             raise not_found(f"No Experiment with id={experiment_id} exists")
         return row
@@ -125,19 +121,7 @@ class Experiments:
     @transactional(write=False)
     def get_experiment_by_name(self, name) -> dict:
         E = self.m.Experiment
-        row = (
-            E.select(
-                E.experiment_id,
-                E.name,
-                E.artifact_location,
-                E.lifecycle_stage,
-                E.creation_time,
-                E.last_update_time,
-            )
-            .where(E.name == name)
-            .tuples()
-            .first()
-        )
+        row = E.select(*shapes.experiment_columns(E)).where(E.name == name).tuples().first()
         if row is None:
             raise not_found(f"Could not find experiment with name '{name}'")
         return shapes.experiment(row, self._experiment_tags([row[0]]).get(row[0]))

@@ -171,14 +171,7 @@ def experiment_query(m, stages, filter_string, order_by):
     """SELECT the experiment columns with the filter and ordering applied; caller pages it."""
     pg = _is_pg(m)
     E = m.Experiment
-    query = E.select(
-        E.experiment_id,
-        E.name,
-        E.artifact_location,
-        E.lifecycle_stage,
-        E.creation_time,
-        E.last_update_time,
-    ).where(E.lifecycle_stage.in_(list(stages)))
+    query = E.select(*shapes.experiment_columns(E)).where(E.lifecycle_stage.in_(list(stages)))
     for clause in g.parse_filter(filter_string, experiments=True):
         kind, key, op, value = (clause[k] for k in ("type", "key", "comparator", "value"))
         if kind == g.ATTRIBUTE:

@@ -31,6 +31,18 @@ def experiment(row, tags=()) -> dict:
     return out
 
 
+def experiment_columns(E) -> tuple:
+    """The Experiment columns `experiment` shapes, in its order."""
+    return (
+        E.experiment_id,
+        E.name,
+        E.artifact_location,
+        E.lifecycle_stage,
+        E.creation_time,
+        E.last_update_time,
+    )
+
+
 RUN_COLUMNS = (
     "run_uuid",
     "experiment_id",

@@ -129,11 +129,13 @@ class TrackingStore(Experiments, RunData, RegistryStore):
             f"{exp[2]}/{run_id}/artifacts",
             "active",
         )
-        R, T = self.m.Run, self.m.Tag
-        R.insert(dict(zip(shapes.RUN_COLUMNS, row, strict=True))).execute()
-        T.insert_many(
-            [(run_id, t["key"], t["value"]) for t in tags], fields=[T.run, T.key, T.value]
-        ).execute()
+        bulk_insert(self._db, "runs", shapes.RUN_COLUMNS, [row])
+        bulk_insert(
+            self._db,
+            "tags",
+            ("run_uuid", "key", "value"),
+            [(run_id, t["key"], t["value"]) for t in tags],
+        )
         return {
             "info": shapes.run_info(row),
             "data": shapes.run_data(tags=[(t["key"], t["value"]) for t in tags]),
