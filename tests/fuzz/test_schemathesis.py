@@ -35,7 +35,7 @@ CHECKS = [
     "content_type_conformance",
     "response_schema_conformance",
 ]
-MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
