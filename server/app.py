@@ -22,12 +22,8 @@ from starlette.requests import ClientDisconnect
 from server.errors import MlflowError, endpoint_not_found
 from server.handlers import build_handlers
 from server.settings import DIALECTS, Settings
-from server.wire import (
-    MlflowBodyMiddleware,
-    MlflowJSONBodyValidator,
-    MlflowParameterValidator,
-    WireJSON,
-)
+from server.validation import MlflowJSONBodyValidator, MlflowParameterValidator
+from server.wire import MlflowBodyMiddleware, WireJSON
 
 log = logging.getLogger("mlflow_compat")
 JSON = "application/json"

@@ -1,4 +1,4 @@
-"""The wire habits of server.wire, byte for byte."""
+"""The wire habits of server.wire and server.validation, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from server.errors import MlflowError
-from server.wire import (
-    MlflowJSONBodyValidator,
-    WireJSON,
-    invalid_message,
-    missing_message,
-    normalise_json_body,
-    read_json_body,
-)
+from server.validation import MlflowJSONBodyValidator, invalid_message, missing_message
+from server.wire import WireJSON, normalise_json_body, read_json_body
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from connexion.context import request
 
 from server.errors import MlflowError
 from server.handlers.common import compact, entries, metric_value, run_id_of
-from server.wire import RAW_JSON_SCOPE_KEY, invalid_message
+from server.validation import invalid_message
+from server.wire import RAW_JSON_SCOPE_KEY
 
 
 def _raw_field(body: dict, name: str):
