@@ -262,7 +262,7 @@ def registered_model_query(m, filter_string, order_by):
 
     ordering, seen = [], set()
     for clause in order_by or ():
-        key, ascending = g.parse_registry_order_by(clause)
+        key, ascending = g.split_order_by(clause)
         if key not in g.REGISTERED_MODEL_ORDER_KEYS:
             raise invalid(
                 f"Invalid order by key '{key}' specified. Valid keys are '{{'name', 'timestamp'}}'"
@@ -342,7 +342,7 @@ def model_version_query(m, filter_string, order_by):
 
     ordering, seen = [], set()
     for clause in order_by or _MODEL_VERSION_DEFAULT_ORDER:
-        text, ascending = g.parse_registry_order_by(clause)
+        text, ascending = g.split_order_by(clause)
         kind, key = g.identifier(text, g.MODEL_VERSION_ORDER_ATTRIBUTES, experiments=True)
         if kind != g.ATTRIBUTE or key not in g.MODEL_VERSION_ORDER_ATTRIBUTES:
             raise invalid(

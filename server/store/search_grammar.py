@@ -305,8 +305,8 @@ def _number_value(text: str):
         return float(text)
 
 
-def parse_registry_order_by(clause) -> tuple[str, bool]:
-    """'name DESC' -> ("name", False): the shape both registry searches parse first."""
+def split_order_by(clause) -> tuple[str, bool]:
+    """'name DESC' -> ("name", False): the shape every order_by clause is parsed into first."""
     if not isinstance(clause, str) or not clause.strip():
         raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.")
     try:
@@ -335,21 +335,8 @@ def _invalid_clause(tokens, start: int):
 
 def parse_order_by(clause: str, valid_attributes, experiments: bool = False):
     """'metrics.`a b` DESC' -> (type, key, ascending)."""
-    if not isinstance(clause, str) or not clause.strip():
-        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.")
-    try:
-        tokens = shlex.split(clause.replace("`", '"'))
-    except ValueError:
-        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.") from None
-    if len(tokens) > 2 or not tokens:
-        raise invalid(f"Invalid order_by clause '{clause}'. Could not be parsed.")
-    ascending = True
-    if len(tokens) == 2:
-        direction = tokens[1].lower()
-        if direction not in ("asc", "desc"):
-            raise invalid(f"Invalid ordering key in order_by clause '{clause}'.")
-        ascending = direction == "asc"
-    kind, key = identifier(tokens[0].strip(), valid_attributes, experiments)
+    field, ascending = split_order_by(clause)
+    kind, key = identifier(field, valid_attributes, experiments)
     return kind, key, ascending
 
 
