@@ -8,7 +8,7 @@ import peewee as pw
 
 from server.errors import MlflowError, already_exists, invalid, not_found
 
-from . import shapes
+from . import search, shapes
 from . import validation as v
 from .db import SqlCache, transactional
 
@@ -183,13 +183,8 @@ class Experiments:
         page_token=None,
     ):
         """-> (experiments, next_page_token or None)."""
-        from .search import experiment_query
-
         v.validate_experiments_max_results(max_results)
-        offset = shapes.parse_page_token(page_token)
-        query = experiment_query(self.m, _stages(view_type), filter_string, order_by)
-        rows = list(query.offset(offset).limit(max_results + 1).tuples())
-        token = shapes.page_token(offset + max_results) if len(rows) > max_results else None
-        rows = rows[:max_results]
+        query = search.experiment_query(self.m, _stages(view_type), filter_string, order_by)
+        rows, token = search.page(query, max_results, page_token)
         tags = self._experiment_tags([r[0] for r in rows])
         return [shapes.experiment(r, tags.get(r[0])) for r in rows], token

@@ -14,7 +14,7 @@ import peewee as pw
 from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import registry_rules as r
-from . import shapes
+from . import search, shapes
 from .db import transactional
 from .experiments import now_ms
 
@@ -207,14 +207,10 @@ class RegistryStore:
         page_token=None,
     ):
         """-> (registered models, next_page_token or None)."""
-        from .search import registered_model_query
-
         r.validate_registered_models_max_results(max_results)
-        query = registered_model_query(self.m, filter_string, order_by)
-        offset = shapes.parse_page_token(page_token)
-        rows = list(query.offset(offset).limit(max_results + 1).tuples())
-        token = shapes.page_token(offset + max_results) if len(rows) > max_results else None
-        return self._registered_models(rows[:max_results]), token
+        query = search.registered_model_query(self.m, filter_string, order_by)
+        rows, token = search.page(query, max_results, page_token)
+        return self._registered_models(rows), token
 
     @transactional(write=False)
     def get_latest_versions(self, name, stages=()) -> list[dict]:
@@ -348,14 +344,10 @@ class RegistryStore:
         page_token=None,
     ):
         """-> (model versions, next_page_token or None). Like 2.7.1, without their aliases."""
-        from .search import model_version_query
-
         r.validate_model_versions_max_results(max_results)
-        query = model_version_query(self.m, filter_string, order_by)
-        offset = shapes.parse_page_token(page_token)
-        rows = list(query.offset(offset).limit(max_results + 1).tuples())
-        token = shapes.page_token(offset + max_results) if len(rows) > max_results else None
-        return self._model_versions(rows[:max_results]), token
+        query = search.model_version_query(self.m, filter_string, order_by)
+        rows, token = search.page(query, max_results, page_token)
+        return self._model_versions(rows), token
 
     @transactional()
     def set_model_version_tag(self, name, version, key, value) -> None:

@@ -360,3 +360,11 @@ def model_version_query(m, filter_string, order_by):
     if "version" not in seen:
         ordering.append(MV.version.desc())
     return query.order_by(*ordering)
+
+
+def page(query, max_results: int, page_token) -> tuple[list, str | None]:
+    """A page of a search's rows, and the next page's token when more rows follow."""
+    offset = shapes.parse_page_token(page_token)
+    rows = list(query.offset(offset).limit(max_results + 1).tuples())
+    token = shapes.page_token(offset + max_results) if len(rows) > max_results else None
+    return rows[:max_results], token

@@ -14,7 +14,7 @@ import peewee as pw
 
 from server.errors import MlflowError, invalid, not_found
 
-from . import shapes
+from . import search, shapes
 from . import validation as v
 from .db import SqlCache, bulk_insert, connect, is_postgres, transactional
 from .experiments import Experiments, _experiment_pk, _stages, now_ms
@@ -352,12 +352,10 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         page_token=None,
     ):
         """-> (runs, next_page_token or None); a token whenever a page is full, as 2.7.1."""
-        from .search import run_query
-
         v.validate_search_max_results(max_results)
         offset = shapes.parse_page_token(page_token)
         pks = [pk for pk in map(_experiment_pk, experiment_ids or ()) if pk is not None]
-        query = run_query(self.m, pks, _stages(run_view_type), filter_string, order_by)
+        query = search.run_query(self.m, pks, _stages(run_view_type), filter_string, order_by)
         run_ids = [r[0] for r in query.offset(offset).limit(max_results).tuples()]
         runs = self._load_runs(run_ids)
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
