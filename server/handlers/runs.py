@@ -25,9 +25,11 @@ def _check_batch_fields(body: dict) -> None:
         ("params", ("key",)),
         ("tags", ("key",)),
     ):
-        items = body.get(name)
-        if items and any(e.get(f) is None or e.get(f) == "" for e in items for f in fields):
-            raise MlflowError(invalid_message(name, _raw_field(body, name)))
+        for entry in body.get(name) or ():
+            for field in fields:
+                value = entry.get(field)
+                if value is None or value == "":
+                    raise MlflowError(invalid_message(name, _raw_field(body, name)))
 
 
 class RunHandlers:

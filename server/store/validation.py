@@ -87,7 +87,10 @@ def validate_length(entity_name: str, limit: int, value) -> None:
 
 
 def is_numeric(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, numbers.Number)
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, without the slower ABC check
+        return True
+    return kind is not bool and isinstance(value, numbers.Number)
 
 
 def validate_metric(key, value, timestamp, step) -> None:
