@@ -315,6 +315,33 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
     return result
 
 
+def process_tree_rss(pid: int) -> tuple[int, int]:
+    """(bytes resident, processes) of a server process and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for member in tree:
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total, len(tree)
+
+
 def combine(parts: list[Result]) -> Result:
     """One result from the rounds of a workload on one peer: all ops over all measured time."""
     whole = Result(parts[0].workload, parts[0].peer)
@@ -411,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="mlflow-compat-bench-") as tmp:
         running: dict[str, Peer] = {}
+        memory: dict[str, tuple[int, int]] = {}
         try:
             for p in peers:
                 running[p] = start(p, Path(tmp), args.workers)
@@ -425,11 +453,15 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(r)
                     state = "ok" if r.correct else f"WRONG: {r.error}"
                     print(f"  {w.name:45} {p:10} {r.ops_per_s:9.1f} ops/s  {state}", flush=True)
+            memory = {p: process_tree_rss(running[p].proc.pid) for p in peers}
         finally:
             for peer in running.values():
                 peer.stop()
     print()
     print(table(results, peers))
+    print()
+    for p, (rss, count) in memory.items():
+        print(f"resident memory after the run: {p:10} {rss / 2**20:7.1f} MiB in {count} processes")
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -439,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                     "duration_s": duration,
                     "search_runs": n_runs,
                     "rounds": args.rounds,
+                    "rss_bytes": {p: rss for p, (rss, _) in memory.items()},
                     "peers": {p: PEERS[p] for p in peers},
                     "results": [r.to_dict() for r in results],
                 },
