@@ -21,8 +21,8 @@ from starlette.requests import ClientDisconnect
 
 from server.errors import MlflowError, endpoint_not_found
 from server.handlers import build_handlers
+from server.request_validation import MlflowJSONBodyValidator, MlflowParameterValidator
 from server.settings import DIALECTS, Settings
-from server.validation import MlflowJSONBodyValidator, MlflowParameterValidator
 from server.wire import MlflowBodyMiddleware, WireJSON
 
 log = logging.getLogger("mlflow_compat")

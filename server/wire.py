@@ -6,7 +6,7 @@
 - A JSON null counts as a field left out, as protobuf's JSON parser reads it.
 - Every API path is served under /ajax-api/2.0/ too (the MLflow UI's prefix); a trailing
   slash on an API path is an unknown endpoint, not a redirect.
-- Text no store can hold is refused before anything else (see server.validation, which
+- Text no store can hold is refused before anything else (see server.request_validation, which
   also words validation failures MLflow's way).
 - Floats that JSON cannot carry (NaN, ±Infinity) travel as the strings 2.7.1 uses.
 """
@@ -18,7 +18,7 @@ import math
 import typing as t
 
 from server.errors import MlflowError, endpoint_not_found
-from server.validation import UNSTORABLE, check_text
+from server.request_validation import UNSTORABLE, check_text
 
 JSON_API_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"

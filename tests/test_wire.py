@@ -1,4 +1,4 @@
-"""The wire habits of server.wire and server.validation, byte for byte."""
+"""The wire habits of server.wire and server.request_validation, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from server.errors import MlflowError
-from server.validation import MlflowJSONBodyValidator, invalid_message, missing_message
+from server.request_validation import MlflowJSONBodyValidator, invalid_message, missing_message
 from server.wire import WireJSON, normalise_json_body, read_json_body
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.errors import MlflowError
-from server.validation import missing_message
+from server.request_validation import missing_message
 
 
 def run_id_of(body: dict | None = None, run_id: str | None = None, run_uuid: str | None = None):

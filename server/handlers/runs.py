@@ -6,7 +6,7 @@ from connexion.context import request
 
 from server.errors import MlflowError
 from server.handlers.common import compact, entries, metric_value, run_id_of
-from server.validation import invalid_message
+from server.request_validation import invalid_message
 from server.wire import RAW_JSON_SCOPE_KEY
 
 
