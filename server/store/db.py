@@ -60,6 +60,13 @@ def connect(db_url: str, max_connections: int = 32) -> pw.Database:
     raise ValueError(f"unsupported database URL {db_url!r}: use sqlite:/// or postgresql://")
 
 
+def chunks(items: list, size: int):
+    """`items` in slices of at most `size`: IN (...) lists and VALUES lists stay within the
+    database's bound-parameter limit."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 def bulk_insert(db: pw.Database, table: str, columns, rows, on_conflict: str = "") -> None:
     """INSERT many rows in few statements. Hand-written because peewee spends ~40 us a row
     compiling insert_many; this is the hot path of log_batch."""
@@ -67,9 +74,8 @@ def bulk_insert(db: pw.Database, table: str, columns, rows, on_conflict: str = "
         return
     row_sql = "(" + ", ".join([db.param] * len(columns)) + ")"
     head = f'INSERT INTO "{table}" (' + ", ".join(f'"{c}"' for c in columns) + ") VALUES "
-    chunk = max(1, 4000 // len(columns))  # well under SQLite's 32766 bound parameters
-    for i in range(0, len(rows), chunk):
-        part = rows[i : i + chunk]
+    # Well under SQLite's 32766 bound parameters a statement.
+    for part in chunks(rows, max(1, 4000 // len(columns))):
         params = [value for row in part for value in row]
         db.execute_sql(head + ", ".join([row_sql] * len(part)) + on_conflict, params)
 

@@ -10,7 +10,7 @@ from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import search, shapes
 from . import validation as v
-from .db import SqlCache, transactional
+from .db import SqlCache, chunks, transactional
 
 VIEW_STAGES = {
     "ACTIVE_ONLY": ("active",),
@@ -73,10 +73,8 @@ class Experiments:
         T = self.m.ExperimentTag
         out: dict[int, list] = {}
         ids = list(experiment_ids)
-        for i in range(0, len(ids), _TAG_CHUNK):
-            q = T.select(T.experiment, T.key, T.value).where(
-                T.experiment.in_(ids[i : i + _TAG_CHUNK])
-            )
+        for part in chunks(ids, _TAG_CHUNK):
+            q = T.select(T.experiment, T.key, T.value).where(T.experiment.in_(part))
             for exp_id, key, value in q.order_by(T.experiment, T.key).tuples():
                 out.setdefault(exp_id, []).append((key, value))
         return out

@@ -15,15 +15,10 @@ from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import registry_rules as r
 from . import search, shapes
-from .db import transactional
+from .db import chunks, transactional
 from .experiments import now_ms
 
 _CHUNK = 900  # ids per IN (...) list, well under SQLite's bound-parameter limit
-
-
-def _chunks(items: list, size: int = _CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 class RegistryStore:
@@ -71,7 +66,7 @@ class RegistryStore:
         """(name, version) -> [(key, value)] for the given (name, version) pairs."""
         T = self.m.ModelVersionTag
         out: dict[tuple, list] = {}
-        for part in _chunks(sorted(set(keys))):
+        for part in chunks(sorted(set(keys)), _CHUNK):
             q = T.select(T.name, T.version, T.key, T.value).where(
                 pw.Tuple(T.name, T.version).in_(part)
             )
@@ -85,7 +80,7 @@ class RegistryStore:
         if with_aliases and rows:
             A = self.m.RegisteredModelAlias
             names = sorted({row[0] for row in rows})
-            for part in _chunks(names):
+            for part in chunks(names, _CHUNK):
                 q = A.select(A.name, A.version, A.alias).where(A.name.in_(part))
                 for name, version, alias in q.order_by(A.name, self._text(A.alias)).tuples():
                     aliases.setdefault((name, version), []).append(alias)
@@ -99,7 +94,7 @@ class RegistryStore:
         version that holds them."""
         MV = self.m.ModelVersion
         out: dict[str, list] = {}
-        for part in _chunks(sorted(set(names))):
+        for part in chunks(sorted(set(names)), _CHUNK):
             G = MV.alias("g")
             latest = (
                 G.select(
@@ -127,7 +122,7 @@ class RegistryStore:
         T, A = self.m.RegisteredModelTag, self.m.RegisteredModelAlias
         tags: dict[str, list] = {}
         aliases: dict[str, list] = {}
-        for part in _chunks(sorted(set(names))):
+        for part in chunks(sorted(set(names)), _CHUNK):
             q = T.select(T.name, T.key, T.value).where(T.name.in_(part))
             for name, key, value in q.order_by(T.name, T.key).tuples():
                 tags.setdefault(name, []).append((key, value))

@@ -12,7 +12,7 @@ import urllib.request
 
 from server.errors import invalid
 
-from .validation import validate_key_name, validate_length
+from .validation import validate_key_name, validate_length, validate_positive_max_results
 
 STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED = (
     "None",
@@ -110,10 +110,7 @@ def validate_registered_models_max_results(max_results) -> None:
 
 
 def validate_model_versions_max_results(max_results) -> None:
-    if not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1:
-        raise invalid(
-            f"Invalid value for max_results. It must be a positive integer, but got {max_results}"
-        )
+    validate_positive_max_results(max_results)
     if max_results > SEARCH_MODEL_VERSIONS_MAX:
         raise invalid(
             "Invalid value for request parameter max_results. It must be at most "

@@ -8,7 +8,7 @@ import uuid
 import peewee as pw
 
 from . import shapes
-from .db import SqlCache
+from .db import SqlCache, chunks
 
 _CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per statement
 
@@ -20,8 +20,8 @@ class RunData:
     def _load_runs(self, run_ids) -> list[dict]:
         """Runs in the order of ``run_ids`` (missing ids skipped): 4 queries per chunk."""
         out = []
-        for i in range(0, len(run_ids), _CHUNK):
-            out.extend(self._load_chunk(run_ids[i : i + _CHUNK]))
+        for part in chunks(run_ids, _CHUNK):
+            out.extend(self._load_chunk(part))
         return out
 
     def _load_chunk(self, run_ids) -> list[dict]:

@@ -216,11 +216,15 @@ def validate_search_max_results(max_results) -> None:
         )
 
 
-def validate_experiments_max_results(max_results) -> None:
+def validate_positive_max_results(max_results) -> None:
     if not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1:
         raise invalid(
             f"Invalid value for max_results. It must be a positive integer, but got {max_results}"
         )
+
+
+def validate_experiments_max_results(max_results) -> None:
+    validate_positive_max_results(max_results)
     if max_results > SEARCH_MAX_RESULTS_THRESHOLD:
         raise invalid(
             f"Invalid value for max_results. It must be at most {SEARCH_MAX_RESULTS_THRESHOLD},"
