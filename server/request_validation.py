@@ -193,6 +193,19 @@ def _first_error(validator: Draft4Validator, instance: t.Any) -> ValidationError
     return errors[0] if errors else None
 
 
+_parameter_validators: dict[int, tuple[dict, Draft4Validator]] = {}
+
+
+def _parameter_validator(param: dict) -> Draft4Validator:
+    """jsonschema's validator for a spec parameter, built once (the spec's objects live as long
+    as the app)."""
+    entry = _parameter_validators.get(id(param))
+    if entry is None or entry[0] is not param:
+        entry = (param, Draft4Validator(with_integer_bounds(param.get("schema", param))))
+        _parameter_validators[id(param)] = entry
+    return entry[1]
+
+
 class MlflowParameterValidator(ParameterValidator):
     """Query and path parameters; failures raise MLflow's INVALID_PARAMETER_VALUE."""
 
@@ -200,8 +213,7 @@ class MlflowParameterValidator(ParameterValidator):
     def validate_parameter(parameter_type, value, param, param_name=None):
         if value is not None:
             check_text(value)
-            schema = with_integer_bounds(param.get("schema", param))
-            error = _first_error(Draft4Validator(schema), value)
+            error = _first_error(_parameter_validator(param), value)
             if error is not None:
                 raise MlflowError(invalid_message(param["name"], value))
         elif param.get("required"):
