@@ -65,14 +65,14 @@ def _param_of(error: ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path)
 
 
-def message_for(error: ValidationError, param: str | None = None) -> str:
+def message_for(error: ValidationError) -> str:
     """MLflow's message for a JSON-schema validation error."""
     if error.validator == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
         missing = next((r for r in error.validator_value if r not in instance), "")
         prefix = _param_of(error)
         return missing_message(f"{prefix}.{missing}" if prefix else missing)
-    return invalid_message(param or _param_of(error), error.instance)
+    return invalid_message(_param_of(error), error.instance)
 
 
 # String formats the spec uses: any string of the right type passes.

@@ -41,8 +41,8 @@ def drop_nulls(value: t.Any) -> t.Any:
 
 
 def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
-    """`normalise_json_body`, also returning the body as sent (nulls kept) when dropping its
-    nulls changed it, else None."""
+    """(the body as 2.7.1's server understands it, re-encoded as JSON; the body as sent, nulls
+    kept, when dropping its nulls changed it, else None)."""
     try:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
@@ -65,11 +65,6 @@ def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     return raw, None
 
 
-def normalise_json_body(raw: bytes) -> bytes:
-    """The body as 2.7.1's server understands it, re-encoded as JSON."""
-    return read_json_body(raw)[0]
-
-
 def _with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
     drop = (b"content-type", b"content-length") if length is not None else (b"content-type",)
     headers = [(k, v) for k, v in scope["headers"] if k not in drop]
@@ -84,7 +79,7 @@ class MlflowBodyMiddleware:
 
     /ajax-api/2.0/... is served as /api/2.0/... (2.7.1 binds every route under both); an API
     path with a trailing slash is ENDPOINT_NOT_FOUND (Flask has no such route; starlette would
-    redirect). JSON-API bodies are normalised (see `normalise_json_body`) and labelled JSON;
+    redirect). JSON-API bodies are normalised (see `read_json_body`) and labelled JSON;
     artifact uploads are labelled as opaque bytes whatever the client guessed, so that they
     stream to the artifact store untouched instead of being parsed as JSON or forms.
     """
