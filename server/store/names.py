@@ -86,5 +86,12 @@ _NOUNS = (
 )
 
 
-def random_run_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 999)}"
+def random_run_name(max_length: int = 20) -> str:
+    """As 2.7.1 draws them: the number is 0..1000 inclusive, and a name longer than
+    max_length is drawn again (ten tries) and then cut."""
+    name = ""
+    for _ in range(10):
+        name = f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 1000)}"
+        if len(name) <= max_length:
+            return name
+    return name[:max_length]

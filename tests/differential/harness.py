@@ -161,7 +161,7 @@ TIME_KEYS = {
 # Anything later than 2001-09-09 in epoch milliseconds is a server (or client) clock reading;
 # scenarios use small explicit timestamps where they care about the value.
 _CLOCK_MS = 10**12
-_GENERATED_RUN_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,3}$")
+_GENERATED_RUN_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,4}$")  # 2.7.1 draws 0..1000
 _EXP_ID_IN_TEXT = re.compile(
     r"(?P<pre>(?:experiment_id|[Ee]xperiment ID|[Ee]xperiment id|[Ee]xperiment|id)"
     r"(?:=| '| \"| ))(?P<id>\d+)(?P<post>['\" ,.)]|$)"

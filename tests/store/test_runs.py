@@ -41,7 +41,7 @@ def test_create_run_shape(store, exp_id):
     assert re.fullmatch(r"[0-9a-f]{32}", info["run_id"]) and info["run_uuid"] == info["run_id"]
     assert info["experiment_id"] == exp_id and info["status"] == "RUNNING"
     assert info["artifact_uri"] == f"mlflow-artifacts:/{exp_id}/{info['run_id']}/artifacts"
-    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{1,3}", info["run_name"])
+    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{1,4}", info["run_name"])
     assert run["data"] == {"tags": [{"key": "mlflow.runName", "value": info["run_name"]}]}
 
 
@@ -347,3 +347,19 @@ def test_model_dict_matches_mlflow():
         {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": ""},
     ]:
         assert json.dumps(_model_dict(d)) == json.dumps(Model.from_dict(d).to_dict())
+
+
+def test_random_run_names_span_mlflows_range(monkeypatch):
+    """2.7.1 draws the number from 0..1000 inclusive and keeps names to 20 characters;
+    the differential harness must recognise the four-digit ones too."""
+    from server.store import names
+    from tests.differential.harness import _GENERATED_RUN_NAME
+
+    monkeypatch.setattr(names.random, "randint", lambda a, b: b)
+    name = names.random_run_name()
+    assert name.endswith("-1000") and len(name) <= 20
+    assert _GENERATED_RUN_NAME.match(name)
+    assert _GENERATED_RUN_NAME.match("learned-cat-1000")  # the oracle's name that once slipped through
+
+    monkeypatch.setattr(names.random, "choice", lambda seq: max(seq, key=len))
+    assert len(names.random_run_name()) <= 20
