@@ -51,3 +51,32 @@ def test_missing_file_is_resource_does_not_exist(store):
     with pytest.raises(MlflowError) as e:
         store.local_file("nope.txt")
     assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_an_upload_in_progress_is_invisible(store):
+    """A listing taken mid-upload shows neither the file nor a temporary name for it."""
+    with store.writer("run/artifacts/model.bin") as out:
+        out.write(b"half")
+        assert store.list("run/artifacts") == []
+        assert [f["path"] for f in store.list(None)] == ["run"]
+    assert store.list("run/artifacts") == [{"path": "model.bin", "is_dir": False, "file_size": 4}]
+    assert not any((store.root / ".mlflow-compat-uploads").iterdir())
+
+
+def test_the_staging_folder_is_not_an_artifact_path(store):
+    for action in (store.list, store.local_file, store.delete, store.writer):
+        with pytest.raises(MlflowError) as e:
+            action(".mlflow-compat-uploads/x")
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_stale_uploads_of_a_killed_process_are_removed(tmp_path):
+    import os
+
+    staging = tmp_path / "root" / ".mlflow-compat-uploads"
+    staging.mkdir(parents=True)
+    (staging / "upload-old").write_bytes(b"x")
+    (staging / "upload-new").write_bytes(b"y")
+    os.utime(staging / "upload-old", (0, 0))
+    FileArtifactStore(tmp_path / "root")
+    assert sorted(p.name for p in staging.iterdir()) == ["upload-new"]

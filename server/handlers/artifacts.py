@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from anyio import to_thread
 from connexion.context import request
@@ -29,9 +29,10 @@ class ArtifactHandlers:
         name = posixpath.basename(artifact_path)
         return FileResponse(
             local,
-            media_type=mime_type(name),
             headers={
-                "Content-Disposition": f"attachment; filename={name}",
+                # Set as a header, not media_type, so that no charset is added (2.7.1 sends none).
+                "Content-Type": mime_type(name),
+                "Content-Disposition": _attachment(name),
                 "X-Content-Type-Options": "nosniff",
             },
         )
@@ -66,3 +67,12 @@ class ArtifactHandlers:
             {**f, "path": posixpath.join(path, f["path"]) if path else f["path"]} for f in listed
         ]
         return compact(root_uri=root_uri, files=files)
+
+
+def _attachment(name: str) -> str:
+    """Content-Disposition as 2.7.1 words it; a name HTTP headers cannot carry as it is (not
+    ASCII, or with control characters) goes RFC 6266's way, percent-encoded, instead of failing
+    the download."""
+    if name.isascii() and name.isprintable():
+        return f"attachment; filename={name}"
+    return f"attachment; filename*=UTF-8''{quote(name)}"

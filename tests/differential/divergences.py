@@ -450,6 +450,119 @@ DIVERGENCES: list[Divergence] = [
             "unparsable rest of the filter. Same 400 INVALID_PARAMETER_VALUE (as D16)."
         ),
     ),
+    Divergence(
+        id="A1-delete-artifact-file",
+        scenario="artifacts-proxy",
+        steps=("delete-file", "get-deleted"),
+        kinds=("status",),
+        reason=(
+            "DELETE of a single file through the proxy fails in 2.7.1 (500, HTML page: its "
+            "local artifact repository removes a folder tree, not a file) and leaves the file "
+            "in place. The reference deletes the file and answers {}; afterwards its download "
+            "is 404 RESOURCE_DOES_NOT_EXIST where 2.7.1 still serves it."
+        ),
+    ),
+    Divergence(
+        id="A1-delete-artifact-file-listing",
+        scenario="artifacts-proxy",
+        steps=("list-after-delete-file",),
+        kinds=("body",),
+        fields=("files",),
+        reason="The file 2.7.1 failed to delete (A1-delete-artifact-file) is still listed there.",
+    ),
+    Divergence(
+        id="A2-artifact-client-mistakes-are-4xx",
+        scenario="artifacts-proxy-invalid",
+        steps=(
+            "put-dot-segment",
+            "put-nul",
+            "put-long-name",
+            "put-under-a-file",
+            "put-onto-a-folder",
+            "get-missing",
+            "get-a-folder",
+            "get-long-name",
+        ),
+        kinds=("status",),
+        reason=(
+            "Uploads to a path that cannot name a file ('.' segment, NUL, a name longer than the "
+            "filesystem allows, below an existing file, onto a folder) and downloads of a file "
+            "that is not there (missing, a folder, a name too long) fail inside 2.7.1 as 500 "
+            "(HTML, or INTERNAL_ERROR with the server's local paths), which the MLflow client "
+            "retries for about a minute. The reference answers 400 INVALID_PARAMETER_VALUE for "
+            "the paths and 404 RESOURCE_DOES_NOT_EXIST for the missing files."
+        ),
+    ),
+    Divergence(
+        id="A3-backslash-in-artifact-paths",
+        scenario="artifacts-proxy-invalid",
+        steps=("put-backslash", "list-backslash"),
+        kinds=("status",),
+        reason=(
+            "2.7.1 refuses a backslash in an artifact path only when the server runs on Windows "
+            "(where it is a separator); on Linux it stores 'back\\slash.txt' as one name. The "
+            "reference refuses it everywhere (400 INVALID_PARAMETER_VALUE 'Invalid path'), so "
+            "that a store written on one system reads the same on another."
+        ),
+    ),
+    Divergence(
+        id="A4-doubled-separator-upload",
+        scenario="artifacts-proxy-invalid",
+        steps=("put-doubled-separator",),
+        kinds=("status",),
+        reason=(
+            "An upload path with an empty segment ('x//y.txt'): 2.7.1 stores it as x/y.txt when "
+            "the empty segment is last before the file name and fails with 500 elsewhere "
+            "('0//r/y.txt'). The reference refuses every empty or '.' segment in an upload path "
+            "with 400 INVALID_PARAMETER_VALUE, so that a file has one name. The MLflow client "
+            "never sends one (it refuses such artifact paths itself)."
+        ),
+    ),
+    Divergence(
+        id="A5-unnameable-paths-are-invalid",
+        scenario="artifacts-proxy-invalid",
+        steps=("list-nul", "list-long-name", "delete-long-name"),
+        kinds=("status",),
+        reason=(
+            "Listing or deleting a path with a NUL or a segment longer than the filesystem "
+            "allows: 2.7.1 answers {} as if the path were merely missing. The reference answers "
+            "400 INVALID_PARAMETER_VALUE: no artifact can have that path."
+        ),
+    ),
+    Divergence(
+        id="A3-A4-listing-after-refused-uploads",
+        scenario="artifacts-proxy-invalid",
+        steps=("list-run-after",),
+        kinds=("body",),
+        fields=("files",),
+        reason=(
+            "The run's folder lists the files 2.7.1 stored for the uploads the reference refused "
+            "(A3-backslash-in-artifact-paths, A4-doubled-separator-upload)."
+        ),
+    ),
+    Divergence(
+        id="A6-artifacts-list-without-run-id",
+        scenario="artifacts-tracking-list",
+        steps=("list-no-run-id",),
+        kinds=("status",),
+        reason=(
+            "artifacts/list without run_id: 2.7.1 looks up the run '' and answers 404 "
+            "RESOURCE_DOES_NOT_EXIST 'Run with id= not found'. The reference checks the spec's "
+            "required parameter first: 400 INVALID_PARAMETER_VALUE 'Missing value for required "
+            "parameter 'run_id''. " + _PROTO_REQUIRED
+        ),
+    ),
+    Divergence(
+        id="A7-log-model-json-not-an-object",
+        scenario="artifacts-logged-models",
+        steps=("log-model-json-list",),
+        kinds=("status",),
+        reason=(
+            "runs/log-model whose model_json is valid JSON but not an object ('[1, 2]') crashes "
+            "2.7.1 (500, HTML page). The reference answers 400 INVALID_PARAMETER_VALUE with "
+            "2.7.1's 'Malformed model info' message. " + _CLIENT_MISTAKE_500
+        ),
+    ),
 ]
 
 

@@ -173,6 +173,8 @@ _CLOCK_IN_TEXT = re.compile(r"\b1\d{12}\b")
 # A run id generated inside a failed request is never returned, only quoted in the message.
 _UNSEEN_UUID = re.compile(r"\b[0-9a-f]{32}\b")
 _URI = re.compile(r"^(mlflow-artifacts:|file:|[a-z0-9]+://|/)")
+# A server's own artifact folder, which 2.7.1 quotes in some error messages.
+_LOCAL_ARTIFACT_ROOT = re.compile(r"(?<=[\s'\"])/[^\s'\"]*?/artifacts(?=[/:'\"])")
 
 
 class Masker:
@@ -219,6 +221,8 @@ class Masker:
                 self.learn(item)
 
     def text(self, s: str, key: str | None = None) -> str:
+        if key == "message":
+            s = _LOCAL_ARTIFACT_ROOT.sub("<artifact-root>", s)
         # A short id ("2") is only an id where an id belongs; elsewhere it may be a tag value.
         if s in self.ids and (len(s) >= 8 or key in _ID_KEYS):
             return self.ids[s]

@@ -1,12 +1,13 @@
 """Differential scenarios as data, grouped by area."""
 
-from . import experiments, protocol, registry, runs, search
+from . import artifacts, experiments, protocol, registry, runs, search
 
 ALL = [
     *experiments.SCENARIOS,
     *runs.SCENARIOS,
     *search.SCENARIOS,
     *registry.SCENARIOS,
+    *artifacts.SCENARIOS,
     *protocol.SCENARIOS,
 ]
 
