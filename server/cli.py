@@ -1,4 +1,5 @@
-"""`mlflow-compat serve`: flags follow `mlflow server`; each also reads MLFLOW_COMPAT_<NAME>."""
+"""`mlflow-compat serve`: flags follow `mlflow server`; each also reads MLFLOW_COMPAT_<NAME>.
+`mlflow-compat check`: the conformance suite (conformance/) against a server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ def _parser() -> argparse.ArgumentParser:
     defaults = Settings.from_env()
     parser = argparse.ArgumentParser(prog="mlflow-compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    # Parsed by conformance.cli (see main): listed here so that --help shows it.
+    sub.add_parser(
+        "check",
+        add_help=False,
+        help="run the conformance suite against a server: mlflow-compat check [URL] [options] "
+        "(see mlflow-compat check --help)",
+    )
     serve = sub.add_parser(
         "serve",
         help="run the reference MLflow 2.7.1 server",
@@ -37,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=defaults.port, help="default: 5000")
     serve.add_argument("--workers", type=int, default=defaults.workers, help="worker processes")
     serve.add_argument("--dialect", choices=DIALECTS, default=defaults.dialect)
+    serve.add_argument(
+        "--gitlab-config",
+        default=defaults.gitlab_config,
+        metavar="FILE",
+        help="gitlab dialect: YAML file of projects and tokens (see README, 'GitLab dialect'); "
+        f"a single token may come from {ENV_PREFIX}GITLAB_TOKEN instead",
+    )
     return parser
 
 
@@ -44,13 +59,16 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from server.app import check_settings
+    from server.dialects import dialect_for, prepare_settings
 
+    settings = prepare_settings(settings)
     check_settings(settings)
     url = f"http://{settings.host}:{settings.port}"
     log.info("backend store: %s", settings.backend_store_uri)
     log.info("artifacts: %s", settings.artifacts_destination)
     log.info("dialect: %s", settings.dialect)
-    log.info("export MLFLOW_TRACKING_URI=%s", url)
+    for line in dialect_for(settings).startup_lines(url):
+        log.info("%s", line)
     # Workers are separate processes: they rebuild the same settings from the environment.
     os.environ.update(settings.to_env())
     uvicorn.run(
@@ -70,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("connexion").setLevel(logging.WARNING)
     # connexion imports starlette's test client at start-up; its deprecation notice is noise here.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:
+        from conformance.cli import main as check
+
+        return check(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         settings = Settings(
@@ -79,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             workers=args.workers,
             dialect=args.dialect,
+            gitlab_config=args.gitlab_config,
+            gitlab_token=Settings.from_env().gitlab_token,
         )
         try:
             return serve(settings)

@@ -6,7 +6,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "mlflow-2.7.1.yaml"
+# server/spec links to the repository's spec/; an installed package carries a copy there.
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "mlflow-2.7.1.yaml"
 DIALECTS = ("mlflow", "gitlab")
 ENV_PREFIX = "MLFLOW_COMPAT_"
 
@@ -20,6 +21,9 @@ class Settings:
     workers: int = 1
     dialect: str = "mlflow"
     spec_path: str = str(SPEC_PATH)
+    # GitLab dialect: the projects-and-tokens file, and/or one token (scope api, project 1).
+    gitlab_config: str = ""
+    gitlab_token: str = ""
 
     @classmethod
     def defaults(cls, cwd: Path | None = None) -> Settings:

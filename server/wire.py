@@ -2,8 +2,11 @@
 
 - Request bodies of the JSON API are read the way 2.7.1 reads them (Flask's
   ``get_json(force=True, silent=True)``): any or no Content-Type, an unparsable or empty
-  body counts as ``{}``, a JSON string holding JSON is decoded once more.
+  body counts as ``{}``, a JSON string holding JSON is decoded once more (one holding anything
+  else is refused).
 - A JSON null counts as a field left out, as protobuf's JSON parser reads it.
+- A body larger than MAX_JSON_BODY_BYTES, or nested deeper than MAX_JSON_DEPTH, is refused
+  (INVALID_PARAMETER_VALUE) before it is parsed further.
 - Every API path is served under /ajax-api/2.0/ too (the MLflow UI's prefix); a trailing
   slash on an API path is an unknown endpoint, not a redirect.
 - Text no store can hold is refused before anything else (see server.request_validation, which
@@ -27,6 +30,12 @@ AJAX_PREFIX = "/ajax-api/2.0/"
 # Where the request JSON as sent (nulls included) is kept when dropping nulls changed it, for
 # the messages 2.7.1 words with the raw request JSON (log-batch's field checks).
 RAW_JSON_SCOPE_KEY = "mlflow_compat.raw_json"
+# Protobuf's JSON parser, which 2.7.1 reads requests with, refuses messages nested deeper than
+# 100; the API's own messages nest 5 deep. Deeper JSON would exhaust Python's recursion later.
+MAX_JSON_DEPTH = 100
+# The largest JSON-API request body read. The largest legitimate one, a dataset with a profile
+# at 2.7.1's 16 MiB limit (log-inputs), stays below it; artifact uploads stream and have none.
+MAX_JSON_BODY_BYTES = 20 * 1024 * 1024
 
 
 def drop_nulls(value: t.Any) -> t.Any:
@@ -40,6 +49,26 @@ def drop_nulls(value: t.Any) -> t.Any:
     return value
 
 
+def nesting_depth(value: t.Any) -> int:
+    """How deep objects and lists nest in `value` (a scalar is 0), counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep() -> MlflowError:
+    return MlflowError(f"Malformed request body: JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
 def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     """(the body as 2.7.1's server understands it, re-encoded as JSON; the body as sent, nulls
     kept, when dropping its nulls changed it, else None)."""
@@ -47,13 +76,23 @@ def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
         body = None
+    except RecursionError:
+        raise _too_deep() from None
     if isinstance(body, str):
-        # Older clients double-encode: a JSON string holding the JSON object.
+        # Older clients double-encode: a JSON string holding the JSON object. A string holding
+        # anything else is a client mistake (2.7.1 fails on it with a 500).
         try:
             body = json.loads(body)
         except ValueError:
-            body = None
+            raise MlflowError(
+                "Malformed request body: a JSON string that does not hold JSON."
+            ) from None
+        except RecursionError:
+            raise _too_deep() from None
         raw = b"{}" if body is None else json.dumps(body).encode()
+    # Only a body with that many brackets can nest that deep (counting them is cheap).
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and nesting_depth(body) > MAX_JSON_DEPTH:
+        raise _too_deep()
     if UNSTORABLE.search(raw):
         check_text(body)
     if body is None:
@@ -103,14 +142,22 @@ class MlflowBodyMiddleware:
         return await self.app(scope, receive, send)
 
     async def _json_api(self, scope, receive, send):
-        chunks = []
+        chunks, size = [], 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
                 return await self.app(scope, _replay([message]), send)
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_JSON_BODY_BYTES:
+                chunks.append(chunk)
+            else:
+                # Read on to the end (so the client gets the answer), keeping nothing.
+                chunks = []
             if not message.get("more_body"):
                 break
+        if size > MAX_JSON_BODY_BYTES:
+            return await _send_error(send, _too_large(size))
         try:
             body, raw_json = read_json_body(b"".join(chunks))
         except MlflowError as error:
@@ -119,6 +166,12 @@ class MlflowBodyMiddleware:
         if raw_json is not None:
             scope[RAW_JSON_SCOPE_KEY] = raw_json
         return await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
+
+
+def _too_large(size: int) -> MlflowError:
+    return MlflowError(
+        f"Request body of {size} bytes exceeds the limit of {MAX_JSON_BODY_BYTES} bytes."
+    )
 
 
 def _with_path(scope: dict, path: str) -> dict:

@@ -111,11 +111,15 @@ def test_flags_beat_environment_variables(tmp_path):
         proc.communicate(timeout=30)
 
 
-def test_gitlab_dialect_is_refused_until_it_exists(tmp_path):
-    proc = _serve(["--dialect", "gitlab", "--port", str(free_port())], {}, tmp_path)
+def test_gitlab_config_from_env_is_read_and_checked(tmp_path):
+    # MLFLOW_COMPAT_GITLAB_CONFIG stands for --gitlab-config; a file with errors is refused.
+    config = tmp_path / "gitlab.yaml"
+    config.write_text("projects: [{id: 1, path: a/b}]\ntokens: [{token: t, projects: [3]}]\n")
+    env = {"MLFLOW_COMPAT_GITLAB_CONFIG": str(config), "MLFLOW_COMPAT_GITLAB_TOKEN": ""}
+    proc = _serve(["--dialect", "gitlab", "--port", str(free_port())], env, tmp_path)
     output = proc.communicate(timeout=60)[0]
     assert proc.returncode == 2
-    assert "the 'gitlab' dialect is not implemented yet" in output
+    assert f"mlflow-compat: gitlab config {config}: tokens[0]: project 3 is not declared" in output
 
 
 def test_unknown_database_scheme_is_refused(tmp_path):

@@ -23,12 +23,17 @@ from server.wire import WireJSON, read_json_body
         (b'{"name": "a\x00b"}', {}),  # a raw control character: not JSON, so no body
         (b"null", {}),
         (json.dumps(json.dumps({"name": "a"})).encode(), {"name": "a"}),
-        (b'"not json inside"', {}),
         ('{"name": "é"}'.encode("utf-16"), {"name": "é"}),
     ],
 )
 def test_bodies_read_as_mlflow_reads_them(raw, expected):
     assert json.loads(read_json_body(raw)[0]) == expected
+
+
+def test_a_json_string_not_holding_json_is_refused():
+    # 2.7.1 fails with a 500 on it; a client mistake is a 400 here.
+    with pytest.raises(MlflowError, match="Malformed request body"):
+        read_json_body(b'"not json inside"')
 
 
 def test_special_floats_travel_as_strings():

@@ -160,8 +160,14 @@ def start_reference(
     dialect: str = "mlflow",
     extra_args: list[str] | None = None,
     timeout: float = 60,
+    gitlab_config: Path | str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Peer:
-    """The mlflow-compat reference server (`mlflow-compat serve`)."""
+    """The mlflow-compat reference server (`mlflow-compat serve`).
+
+    `gitlab_config` (the `--gitlab-config` file of the gitlab dialect), `extra_args` (more serve
+    flags) and `env` (more environment variables, e.g. MLFLOW_COMPAT_GITLAB_TOKEN) pass on to
+    the server."""
     port = port or free_port()
     workdir = Path(workdir)
     store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow-compat.db'}"
@@ -173,7 +179,11 @@ def start_reference(
         *_serve_flags(workdir, store_uri, port, workers),
         "--dialect",
         dialect,
+        *(["--gitlab-config", str(gitlab_config)] if gitlab_config else []),
         *(extra_args or []),
     ]
-    env = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **(env or {}),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     return _spawn("mlflow-compat", argv, workdir, env, port, timeout)

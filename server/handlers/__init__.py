@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 from server.artifacts import FileArtifactStore
+from server.dialects import Dialect
 from server.errors import MlflowError
 from server.handlers.artifacts import ArtifactHandlers
 from server.handlers.experiments import ExperimentHandlers
@@ -31,10 +32,12 @@ class _Unimplemented(dict):
         return not_implemented
 
 
-def build_handlers(settings: Settings) -> dict:
+def build_handlers(settings: Settings, dialect: Dialect) -> dict:
+    """The handler table, with the dialect's differences applied (see server.dialects)."""
     store = open_store(settings.backend_store_uri, artifact_root=ARTIFACT_ROOT)
     table = _Unimplemented()
     artifacts = FileArtifactStore(settings.artifacts_destination)
+    dialect.attach(store, artifacts)
     areas = (
         ServiceHandlers(),
         ExperimentHandlers(store),
@@ -46,4 +49,4 @@ def build_handlers(settings: Settings) -> dict:
         for name, method in inspect.getmembers(area, inspect.ismethod):
             if not name.startswith("_"):
                 table[name] = method
-    return table
+    return dialect.adapt_handlers(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.errors import MlflowError
-from server.request_validation import missing_message
+from server.request_validation import invalid_message, missing_message
 
 
 def run_id_of(body: dict | None = None, run_id: str | None = None, run_uuid: str | None = None):
@@ -21,9 +21,13 @@ def compact(**fields):
     return {k: v for k, v in fields.items() if v not in (None, [], {}, "")}
 
 
-def metric_value(value):
-    """A metric value off the wire: a number, or "NaN" / "Infinity" / "-Infinity"."""
-    return float(value)
+def metric_value(value, param: str = "value"):
+    """A metric value off the wire: a number, or "NaN" / "Infinity" / "-Infinity". An integer
+    beyond the double range is no double (2.7.1 fails on it with a 500)."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise MlflowError(invalid_message(param, value)) from None
 
 
 def entries(items) -> list[dict]:

@@ -95,11 +95,11 @@ class RunHandlers:
         metrics = [
             {
                 "key": m.get("key", ""),
-                "value": metric_value(m.get("value", 0.0)),
+                "value": metric_value(m.get("value", 0.0), f"metrics.{i}.value"),
                 "timestamp": m.get("timestamp", 0),
                 "step": m.get("step", 0),
             }
-            for m in body.get("metrics") or ()
+            for i, m in enumerate(body.get("metrics") or ())
         ]
         params = [
             {"key": p.get("key", ""), "value": p.get("value", "")} for p in body.get("params") or ()

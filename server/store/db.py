@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections import OrderedDict
@@ -113,6 +114,24 @@ class SqlCache:
 
 def is_postgres(db: pw.Database) -> bool:
     return isinstance(db, pw.PostgresqlDatabase)
+
+
+@contextlib.contextmanager
+def transaction(store):
+    """Several calls of `store` as one write transaction: each decorated method joins it."""
+    db = store._db
+    if not db.is_closed():
+        yield
+        return
+    try:
+        if not store._pg:
+            with store._write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.connection_context(), db.atomic():
+                yield
+    except pw.IntegrityError as e:
+        raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
 
 
 def transactional(write: bool = True):

@@ -11,6 +11,7 @@ from server.errors import MlflowError, already_exists, invalid, not_found
 from . import search, shapes
 from . import validation as v
 from .db import SqlCache, chunks, transactional
+from .scope import namespace
 
 VIEW_STAGES = {
     "ACTIVE_ONLY": ("active",),
@@ -43,6 +44,7 @@ def _experiment_pk(experiment_id) -> int | None:
 
 
 _TAG_CHUNK = 5000
+_NUMBER_LOCK = 0x6D6C66  # advisory lock class of experiment numbering (any constant works)
 
 
 class Experiments:
@@ -58,12 +60,13 @@ class Experiments:
         row = None
         if pk is not None:
             stages = list(stages)
+            ns = namespace()
             row = self._sql_cache.execute(
                 ("experiment_row", len(stages)),
                 lambda: E.select(*shapes.experiment_columns(E)).where(
-                    E.experiment_id == pk, E.lifecycle_stage.in_(stages)
+                    E.experiment_id == pk, E.lifecycle_stage.in_(stages), E.project == ns
                 ),
-                [pk, *stages],
+                [pk, *stages, ns],
             ).fetchone()
         if row is None:
             raise not_found(f"No Experiment with id={experiment_id} exists")
@@ -88,11 +91,18 @@ class Experiments:
             v.validate_experiment_tag(tag["key"], tag.get("value"))
         E = self.m.Experiment
         exists = already_exists(f"Experiment(name={name}) already exists.")
-        if E.select().where(E.name == name).exists():
+        ns = namespace()
+        if E.select().where(E.name == name, E.project == ns).exists():
             raise exists
         t = now_ms()
+        if self._pg:
+            # Concurrent creates in one namespace take numbers in turn (SQLite has one writer).
+            self._db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_NUMBER_LOCK, ns))
+        number = (E.select(pw.fn.MAX(E.number)).where(E.project == ns).scalar() or 0) + 1
         try:
             exp_id = E.insert(
+                project=ns,
+                number=number,
                 name=name,
                 artifact_location=artifact_location or None,
                 lifecycle_stage="active",
@@ -112,6 +122,29 @@ class Experiments:
         return str(exp_id)
 
     @transactional(write=False)
+    def experiment_id_of_number(self, number) -> str | None:
+        """The id of the experiment with this number in the current namespace, if any."""
+        pk = _experiment_pk(number)
+        if pk is None:
+            return None
+        E = self.m.Experiment
+        found = E.select(E.experiment_id).where(E.project == namespace(), E.number == pk).scalar()
+        return None if found is None else str(found)
+
+    @transactional(write=False)
+    def experiment_numbers(self, experiment_ids) -> dict[str, str]:
+        """experiment id -> its number in the current namespace, for those that have one."""
+        pks = [pk for pk in map(_experiment_pk, experiment_ids) if pk is not None]
+        E = self.m.Experiment
+        out = {}
+        for part in chunks(sorted(set(pks)), _TAG_CHUNK):
+            q = E.select(E.experiment_id, E.number).where(
+                E.project == namespace(), E.experiment_id.in_(part), E.number.is_null(False)
+            )
+            out.update({str(pk): str(number) for pk, number in q.tuples()})
+        return out
+
+    @transactional(write=False)
     def get_experiment(self, experiment_id) -> dict:
         row = self._experiment_row(experiment_id)
         return shapes.experiment(row, self._experiment_tags([row[0]]).get(row[0]))
@@ -119,7 +152,12 @@ class Experiments:
     @transactional(write=False)
     def get_experiment_by_name(self, name) -> dict:
         E = self.m.Experiment
-        row = E.select(*shapes.experiment_columns(E)).where(E.name == name).tuples().first()
+        row = (
+            E.select(*shapes.experiment_columns(E))
+            .where(E.name == name, E.project == namespace())
+            .tuples()
+            .first()
+        )
         if row is None:
             raise not_found(f"Could not find experiment with name '{name}'")
         return shapes.experiment(row, self._experiment_tags([row[0]]).get(row[0]))
@@ -153,7 +191,8 @@ class Experiments:
             # caller's mistake, so it is answered as one (listed among the divergences).
             raise invalid("Cannot rename a non-active experiment.")
         v.validate_experiment_name(new_name)
-        if E.select().where(E.name == new_name, E.experiment_id != row[0]).exists():
+        taken = E.name == new_name, E.project == namespace(), E.experiment_id != row[0]
+        if E.select().where(*taken).exists():
             # 2.7.1 lets the unique constraint fail: BAD_REQUEST.
             raise MlflowError("UNIQUE constraint failed: experiments.name", "BAD_REQUEST")
         E.update(name=new_name, last_update_time=now_ms()).where(

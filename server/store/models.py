@@ -3,6 +3,10 @@
 Models are built per database by ``bind_models`` so that several stores (a SQLite file and a
 PostgreSQL database, say) can live in one process without sharing a global binding.
 Version 2 adds the model registry's tables; a version-1 database gains them in place.
+Version 3 adds namespaces (the projects of the GitLab dialect): experiments and the registry's
+rows carry a project_id (0, the one namespace of the stock dialect), experiment and registered
+model names are unique per namespace, experiments are numbered within it, and model versions
+may carry a version label (a SemVer string).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from types import SimpleNamespace
 
 import peewee as pw
 
-SCHEMA_VERSION = 2
+from .db import bulk_insert
+
+SCHEMA_VERSION = 3
 # Any constant works; it only has to be the same for every process sharing a database.
 _PG_MIGRATION_LOCK_ID = 0x6D6C666C6F77  # "mlflow"
 
@@ -33,13 +39,19 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
 
     class Experiment(_Base):
         experiment_id = pw.AutoField()
-        name = pw.TextField(unique=True)
+        project = pw.IntegerField(column_name="project_id", default=0)
+        # The experiment's number within its namespace (1, 2, ...): a dialect may show it as
+        # the experiment's id, as GitLab numbers experiments per project.
+        number = pw.IntegerField(column_name="project_number", null=True)
+        name = pw.TextField()
         artifact_location = pw.TextField(null=True)
         lifecycle_stage = pw.CharField(max_length=32, default="active")
         creation_time = pw.BigIntegerField(null=True)
         last_update_time = pw.BigIntegerField(null=True)
 
-        Meta = meta("experiments")
+        Meta = meta(
+            "experiments", indexes=((("project", "name"), True), (("project", "number"), True))
+        )
 
     class ExperimentTag(_Base):
         experiment = pw.ForeignKeyField(
@@ -151,27 +163,33 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
 
         Meta = meta("input_tags", primary_key=pw.CompositeKey("input", "name"))
 
-    # ---- model registry (schema version 2) ----------------------------------------------------
-    # Keyed by name, as MLflow's: a rename cascades through versions, tags and aliases.
+    # ---- model registry (schema version 2; namespaced in version 3) ---------------------------
+    # Keyed by (namespace, name), as MLflow's by name: a rename cascades through versions, tags
+    # and aliases.
     def _references(columns: str, table: str, target: str):
         return pw.SQL(
             f'FOREIGN KEY ({columns}) REFERENCES "{table}" ({target})'
             " ON UPDATE CASCADE ON DELETE CASCADE"
         )
 
-    by_name = _references('"name"', "registered_models", '"name"')
+    by_name = _references('"project_id", "name"', "registered_models", '"project_id", "name"')
+
+    def _project():
+        return pw.IntegerField(column_name="project_id", default=0)
 
     class RegisteredModel(_Base):
-        name = pw.TextField(primary_key=True)
+        project = _project()
+        name = pw.TextField()
         creation_time = pw.BigIntegerField(null=True)
         last_updated_time = pw.BigIntegerField(null=True)
         description = pw.TextField(null=True)
 
-        Meta = meta("registered_models")
+        Meta = meta("registered_models", primary_key=pw.CompositeKey("project", "name"))
 
     class ModelVersion(_Base):
         # Deleted versions stay as current_stage "Deleted_Internal" (redacted), as in MLflow:
         # their numbers are never reused.
+        project = _project()
         name = pw.TextField()
         version = pw.IntegerField()
         creation_time = pw.BigIntegerField(null=True)
@@ -184,26 +202,29 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
         run_link = pw.TextField(null=True)
         status = pw.CharField(max_length=20, default="READY")
         status_message = pw.TextField(null=True)
+        version_label = pw.TextField(null=True)
 
         Meta = meta(
             "model_versions",
-            primary_key=pw.CompositeKey("name", "version"),
+            primary_key=pw.CompositeKey("project", "name", "version"),
             constraints=[by_name],
             indexes=((("run_id",), False),),
         )
 
     class RegisteredModelTag(_Base):
+        project = _project()
         name = pw.TextField()
         key = pw.CharField(max_length=250)
         value = pw.TextField(null=True)
 
         Meta = meta(
             "registered_model_tags",
-            primary_key=pw.CompositeKey("name", "key"),
+            primary_key=pw.CompositeKey("project", "name", "key"),
             constraints=[by_name],
         )
 
     class ModelVersionTag(_Base):
+        project = _project()
         name = pw.TextField()
         version = pw.IntegerField()
         key = pw.CharField(max_length=250)
@@ -211,18 +232,25 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
 
         Meta = meta(
             "model_version_tags",
-            primary_key=pw.CompositeKey("name", "version", "key"),
-            constraints=[_references('"name", "version"', "model_versions", '"name", "version"')],
+            primary_key=pw.CompositeKey("project", "name", "version", "key"),
+            constraints=[
+                _references(
+                    '"project_id", "name", "version"',
+                    "model_versions",
+                    '"project_id", "name", "version"',
+                )
+            ],
         )
 
     class RegisteredModelAlias(_Base):
+        project = _project()
         name = pw.TextField()
         alias = pw.TextField()
         version = pw.IntegerField()
 
         Meta = meta(
             "registered_model_aliases",
-            primary_key=pw.CompositeKey("name", "alias"),
+            primary_key=pw.CompositeKey("project", "name", "alias"),
             constraints=[by_name],
         )
 
@@ -277,8 +305,52 @@ def _migrate_to_v2(db: pw.Database, m: SimpleNamespace) -> None:
         db.create_tables([model], safe=True)
 
 
+def _migrate_to_v3(db: pw.Database, m: SimpleNamespace) -> None:
+    """Namespaces. A database created at this version already has them (the earlier steps
+    create the current tables). In an older one every existing row lands in namespace 0:
+    experiments gain the column in place, and their global unique index on names becomes one
+    per namespace; the registry's tables, keyed by name, are rebuilt keyed by (namespace, name)
+    (a primary key cannot be altered in place on SQLite)."""
+    columns = {c.name for c in db.get_columns("experiments")}
+    if "project_id" not in columns:
+        db.execute_sql(
+            'ALTER TABLE "experiments" ADD COLUMN "project_id" INTEGER NOT NULL DEFAULT 0'
+        )
+    if "project_number" not in columns:
+        db.execute_sql('ALTER TABLE "experiments" ADD COLUMN "project_number" INTEGER')
+    db.execute_sql(
+        'CREATE UNIQUE INDEX IF NOT EXISTS "experiment_project_id_project_number"'
+        ' ON "experiments" ("project_id", "project_number")'
+    )
+    # Index names as peewee gives them, so that a migrated database matches a new one.
+    db.execute_sql('DROP INDEX IF EXISTS "experiment_name"')
+    db.execute_sql(
+        'CREATE UNIQUE INDEX IF NOT EXISTS "experiment_project_id_name"'
+        ' ON "experiments" ("project_id", "name")'
+    )
+    if "project_id" in {c.name for c in db.get_columns("registered_models")}:
+        return
+    registry = [
+        m.RegisteredModel,
+        m.ModelVersion,
+        m.RegisteredModelTag,
+        m.ModelVersionTag,
+        m.RegisteredModelAlias,
+    ]
+    saved = []
+    for model in registry:  # referenced before referencing
+        cursor = db.execute_sql(f'SELECT * FROM "{model._meta.table_name}"')
+        saved.append((model, [d[0] for d in cursor.description], cursor.fetchall()))
+    for model in reversed(registry):
+        db.execute_sql(f'DROP TABLE "{model._meta.table_name}"')
+    for model, columns, rows in saved:
+        db.create_tables([model])
+        rows = [(0, *row) for row in rows]
+        bulk_insert(db, model._meta.table_name, ["project_id", *columns], rows)
+
+
 # Step n brings a database from version n-1 to version n. Append new steps; never edit old ones.
-MIGRATIONS = {1: _migrate_to_v1, 2: _migrate_to_v2}
+MIGRATIONS = {1: _migrate_to_v1, 2: _migrate_to_v2, 3: _migrate_to_v3}
 
 
 def migrate(db: pw.Database, m: SimpleNamespace) -> int:

@@ -17,6 +17,7 @@ from . import registry_rules as r
 from . import search, shapes
 from .db import chunks, transactional
 from .experiments import now_ms
+from .scope import namespace
 
 _CHUNK = 900  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
@@ -25,6 +26,9 @@ class RegistryStore:
     m: object
     _db: pw.Database
     _pg: bool
+    # When set, model versions carry a label (a dialect's version string, e.g. SemVer), listed
+    # among their aliases; requests name a version by its label, or by its number.
+    labelled_versions: bool = False
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -37,7 +41,7 @@ class RegistryStore:
         RM = self.m.RegisteredModel
         row = (
             RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description)
-            .where(RM.name == name)
+            .where(RM.name == name, RM.project == namespace())
             .tuples()
             .first()
         )
@@ -48,13 +52,22 @@ class RegistryStore:
     def _version_row(self, name, version):
         """The columns of a live model version; raises as 2.7.1 does when there is none."""
         r.validate_model_name(name)
-        number = r.model_version_number(version)
         MV = self.m.ModelVersion
+        if self.labelled_versions and not str(version).isdigit():
+            which = MV.version_label == str(version)
+        else:
+            number = r.model_version_number(version)
+            which = None if number is None else MV.version == number
         row = None
-        if number is not None:
+        if which is not None:
             row = (
                 MV.select(*shapes.model_version_columns(MV))
-                .where(MV.name == name, MV.version == number, MV.current_stage != r.STAGE_DELETED)
+                .where(
+                    MV.project == namespace(),
+                    MV.name == name,
+                    which,
+                    MV.current_stage != r.STAGE_DELETED,
+                )
                 .tuples()
                 .first()
             )
@@ -68,7 +81,7 @@ class RegistryStore:
         out: dict[tuple, list] = {}
         for part in chunks(sorted(set(keys)), _CHUNK):
             q = T.select(T.name, T.version, T.key, T.value).where(
-                pw.Tuple(T.name, T.version).in_(part)
+                T.project == namespace(), pw.Tuple(T.name, T.version).in_(part)
             )
             for name, version, key, value in q.order_by(T.name, T.version, T.key).tuples():
                 out.setdefault((name, version), []).append((key, value))
@@ -81,7 +94,9 @@ class RegistryStore:
             A = self.m.RegisteredModelAlias
             names = sorted({row[0] for row in rows})
             for part in chunks(names, _CHUNK):
-                q = A.select(A.name, A.version, A.alias).where(A.name.in_(part))
+                q = A.select(A.name, A.version, A.alias).where(
+                    A.project == namespace(), A.name.in_(part)
+                )
                 for name, version, alias in q.order_by(A.name, self._text(A.alias)).tuples():
                     aliases.setdefault((name, version), []).append(alias)
         return [
@@ -93,6 +108,7 @@ class RegistryStore:
         """name -> its latest live version per stage, in 2.7.1's order: stages by the lowest
         version that holds them."""
         MV = self.m.ModelVersion
+        ns = namespace()
         out: dict[str, list] = {}
         for part in chunks(sorted(set(names)), _CHUNK):
             G = MV.alias("g")
@@ -102,13 +118,14 @@ class RegistryStore:
                     pw.fn.MIN(G.version).alias("first"),
                     pw.fn.MAX(G.version).alias("last"),
                 )
-                .where(G.name.in_(part), G.current_stage != r.STAGE_DELETED)
+                .where(G.project == ns, G.name.in_(part), G.current_stage != r.STAGE_DELETED)
                 .group_by(G.name, G.current_stage)
                 .alias("latest")
             )
             q = (
                 MV.select(*shapes.model_version_columns(MV))
                 .join(latest, on=((MV.name == latest.c.name) & (MV.version == latest.c.last)))
+                .where(MV.project == ns)
                 .order_by(MV.name, latest.c.first)
             )
             rows = list(q.tuples())
@@ -120,13 +137,14 @@ class RegistryStore:
         names = [row[0] for row in rows]
         latest = self._latest_versions(names)
         T, A = self.m.RegisteredModelTag, self.m.RegisteredModelAlias
+        ns = namespace()
         tags: dict[str, list] = {}
         aliases: dict[str, list] = {}
         for part in chunks(sorted(set(names)), _CHUNK):
-            q = T.select(T.name, T.key, T.value).where(T.name.in_(part))
+            q = T.select(T.name, T.key, T.value).where(T.project == ns, T.name.in_(part))
             for name, key, value in q.order_by(T.name, T.key).tuples():
                 tags.setdefault(name, []).append((key, value))
-            q = A.select(A.name, A.alias, A.version).where(A.name.in_(part))
+            q = A.select(A.name, A.alias, A.version).where(A.project == ns, A.name.in_(part))
             for name, alias, version in q.order_by(A.name, self._text(A.alias)).tuples():
                 aliases.setdefault(name, []).append((alias, version))
         return [
@@ -144,20 +162,26 @@ class RegistryStore:
             r.validate_registered_model_tag(tag["key"], tag.get("value"))
             pairs[tag["key"]] = tag.get("value")  # the last value of a key wins, as 2.7.1
         RM, T = self.m.RegisteredModel, self.m.RegisteredModelTag
+        ns = namespace()
         exists = already_exists(f"Registered Model (name={name}) already exists.")
-        if RM.select().where(RM.name == name).exists():
+        if RM.select().where(RM.project == ns, RM.name == name).exists():
             raise exists
         t = now_ms()
         try:
             with self._db.atomic():
                 RM.insert(
-                    name=name, creation_time=t, last_updated_time=t, description=description
+                    name=name,
+                    project=ns,
+                    creation_time=t,
+                    last_updated_time=t,
+                    description=description,
                 ).execute()
         except pw.IntegrityError:  # a concurrent create of the same name won the race
             raise exists from None
         if pairs:
             T.insert_many(
-                [(name, k, v) for k, v in pairs.items()], fields=[T.name, T.key, T.value]
+                [(ns, name, k, v) for k, v in pairs.items()],
+                fields=[T.project, T.name, T.key, T.value],
             ).execute()
         return shapes.registered_model((name, t, t, description), tags=list(pairs.items()))
 
@@ -170,7 +194,9 @@ class RegistryStore:
         row = self._model_row(name)
         RM = self.m.RegisteredModel
         t = now_ms()
-        RM.update(description=description, last_updated_time=t).where(RM.name == name).execute()
+        RM.update(description=description, last_updated_time=t).where(
+            RM.project == namespace(), RM.name == name
+        ).execute()
         return self._registered_models([(row[0], row[1], t, description)])[0]
 
     @transactional()
@@ -178,12 +204,15 @@ class RegistryStore:
         r.validate_model_name(new_name)
         row = self._model_row(name)
         RM, MV = self.m.RegisteredModel, self.m.ModelVersion
-        if new_name != name and RM.select().where(RM.name == new_name).exists():
+        ns = namespace()
+        if new_name != name and RM.select().where(RM.project == ns, RM.name == new_name).exists():
             raise already_exists(f"Registered Model (name={new_name}) already exists.")
         t = now_ms()
         # The new name cascades to versions, tags and aliases (ON UPDATE CASCADE).
-        RM.update(name=new_name, last_updated_time=t).where(RM.name == name).execute()
-        MV.update(last_updated_time=t).where(MV.name == new_name).execute()
+        RM.update(name=new_name, last_updated_time=t).where(
+            RM.project == ns, RM.name == name
+        ).execute()
+        MV.update(last_updated_time=t).where(MV.project == ns, MV.name == new_name).execute()
         return self._registered_models([(new_name, row[1], t, row[3])])[0]
 
     @transactional()
@@ -191,7 +220,7 @@ class RegistryStore:
         self._model_row(name)
         RM = self.m.RegisteredModel
         # Versions, their tags, the model's tags and aliases go with it (ON DELETE CASCADE).
-        RM.delete().where(RM.name == name).execute()
+        RM.delete().where(RM.project == namespace(), RM.name == name).execute()
 
     @transactional(write=False)
     def search_registered_models(
@@ -220,8 +249,8 @@ class RegistryStore:
         r.validate_registered_model_tag(key, value)
         self._model_row(name)
         T = self.m.RegisteredModelTag
-        T.insert(name=name, key=key, value=value).on_conflict(
-            conflict_target=[T.name, T.key], update={T.value: value}
+        T.insert(project=namespace(), name=name, key=key, value=value).on_conflict(
+            conflict_target=[T.project, T.name, T.key], update={T.value: value}
         ).execute()
 
     @transactional()
@@ -230,14 +259,15 @@ class RegistryStore:
         r.validate_tag_key(key)
         self._model_row(name)
         T = self.m.RegisteredModelTag
-        T.delete().where(T.name == name, T.key == key).execute()
+        T.delete().where(T.project == namespace(), T.name == name, T.key == key).execute()
 
     # ---- model versions --------------------------------------------------------------------
 
     @transactional()
     def create_model_version(
-        self, name, source, run_id=None, tags=(), run_link=None, description=None
+        self, name, source, run_id=None, tags=(), run_link=None, description=None, label=None
     ) -> dict:
+        """`label`: the version's label (see `labelled_versions`), unique within the model."""
         r.validate_source(source, (lambda: self._run_artifact_uri(run_id)) if run_id else None)
         r.validate_model_name(name)
         pairs = {}
@@ -246,17 +276,25 @@ class RegistryStore:
             pairs[tag["key"]] = tag.get("value")
         self._model_row(name)
         RM, MV, T = self.m.RegisteredModel, self.m.ModelVersion, self.m.ModelVersionTag
+        ns = namespace()
         t = now_ms()
         # Updating the model first locks its row: concurrent creates take numbers in turn.
-        RM.update(last_updated_time=t).where(RM.name == name).execute()
-        version = (MV.select(pw.fn.MAX(MV.version)).where(MV.name == name).scalar() or 0) + 1
+        RM.update(last_updated_time=t).where(RM.project == ns, RM.name == name).execute()
+        of_model = (MV.project == ns) & (MV.name == name)
+        version = (MV.select(pw.fn.MAX(MV.version)).where(of_model).scalar() or 0) + 1
+        if label is not None:
+            taken = MV.select().where(
+                of_model, MV.version_label == label, MV.current_stage != r.STAGE_DELETED
+            )
+            if taken.exists():
+                raise already_exists(f"Model Version (name={name}, version={label}) exists.")
         row = (name, version, t, t, description, None, r.STAGE_NONE, source, run_id, run_link)
-        row += ("READY", None)
-        MV.insert(dict(zip(_MODEL_VERSION_FIELDS, row, strict=True))).execute()
+        row += ("READY", None, label)
+        MV.insert({"project": ns, **dict(zip(_MODEL_VERSION_FIELDS, row, strict=True))}).execute()
         if pairs:
             T.insert_many(
-                [(name, version, k, v) for k, v in pairs.items()],
-                fields=[T.name, T.version, T.key, T.value],
+                [(ns, name, version, k, v) for k, v in pairs.items()],
+                fields=[T.project, T.name, T.version, T.key, T.value],
             ).execute()
         return shapes.model_version(row, list(pairs.items()))
 
@@ -271,12 +309,24 @@ class RegistryStore:
     def get_model_version(self, name, version) -> dict:
         return self._one_version(name, version)
 
+    @transactional(write=False)
+    def model_versions_of(self, name) -> list[dict]:
+        """Every live version of a model, oldest first."""
+        self._model_row(name)
+        MV = self.m.ModelVersion
+        q = (
+            MV.select(*shapes.model_version_columns(MV))
+            .where(MV.project == namespace(), MV.name == name, MV.current_stage != r.STAGE_DELETED)
+            .order_by(MV.version)
+        )
+        return self._model_versions(list(q.tuples()))
+
     @transactional()
     def update_model_version(self, name, version, description=None) -> dict:
         row = self._version_row(name, version)
         MV = self.m.ModelVersion
         MV.update(description=description, last_updated_time=now_ms()).where(
-            MV.name == row[0], MV.version == row[1]
+            MV.project == namespace(), MV.name == row[0], MV.version == row[1]
         ).execute()
         return self._one_version(name, version)
 
@@ -294,23 +344,25 @@ class RegistryStore:
             )
         row = self._version_row(name, version)
         RM, MV = self.m.RegisteredModel, self.m.ModelVersion
+        ns = namespace()
         t = now_ms()
         if archive_existing_versions:
             MV.update(current_stage=r.STAGE_ARCHIVED, last_updated_time=t).where(
-                MV.name == row[0], MV.version != row[1], MV.current_stage == stage
+                MV.project == ns, MV.name == row[0], MV.version != row[1], MV.current_stage == stage
             ).execute()
         MV.update(current_stage=stage, last_updated_time=t).where(
-            MV.name == row[0], MV.version == row[1]
+            MV.project == ns, MV.name == row[0], MV.version == row[1]
         ).execute()
-        RM.update(last_updated_time=t).where(RM.name == row[0]).execute()
+        RM.update(last_updated_time=t).where(RM.project == ns, RM.name == row[0]).execute()
         return self._one_version(name, version)
 
     @transactional()
     def delete_model_version(self, name, version) -> None:
         row = self._version_row(name, version)
         RM, MV = self.m.RegisteredModel, self.m.ModelVersion
+        ns = namespace()
         t = now_ms()
-        RM.update(last_updated_time=t).where(RM.name == row[0]).execute()
+        RM.update(last_updated_time=t).where(RM.project == ns, RM.name == row[0]).execute()
         # 2.7.1 means to drop the aliases of the version here but compares the version as sent
         # ("2") with the stored one (2), so they stay: the model still lists them, and reading
         # one answers that the version does not exist. Kept so, as the client sees it.
@@ -324,7 +376,7 @@ class RegistryStore:
             run_id="REDACTED-RUN-ID",
             run_link="REDACTED-RUN-LINK",
             status_message=None,
-        ).where(MV.name == row[0], MV.version == row[1]).execute()
+        ).where(MV.project == ns, MV.name == row[0], MV.version == row[1]).execute()
 
     @transactional(write=False)
     def get_model_version_download_uri(self, name, version) -> str:
@@ -351,8 +403,10 @@ class RegistryStore:
         r.validate_model_version_tag(key, value)
         row = self._version_row(name, version)
         T = self.m.ModelVersionTag
-        T.insert(name=row[0], version=row[1], key=key, value=value).on_conflict(
-            conflict_target=[T.name, T.version, T.key], update={T.value: value}
+        T.insert(
+            project=namespace(), name=row[0], version=row[1], key=key, value=value
+        ).on_conflict(
+            conflict_target=[T.project, T.name, T.version, T.key], update={T.value: value}
         ).execute()
 
     @transactional()
@@ -362,7 +416,9 @@ class RegistryStore:
         r.validate_tag_key(key)
         row = self._version_row(name, version)
         T = self.m.ModelVersionTag
-        T.delete().where(T.name == row[0], T.version == row[1], T.key == key).execute()
+        T.delete().where(
+            T.project == namespace(), T.name == row[0], T.version == row[1], T.key == key
+        ).execute()
 
     # ---- aliases ---------------------------------------------------------------------------
 
@@ -373,8 +429,8 @@ class RegistryStore:
         r.model_version_number(version)
         row = self._version_row(name, version)
         A = self.m.RegisteredModelAlias
-        A.insert(name=row[0], alias=alias, version=row[1]).on_conflict(
-            conflict_target=[A.name, A.alias], update={A.version: row[1]}
+        A.insert(project=namespace(), name=row[0], alias=alias, version=row[1]).on_conflict(
+            conflict_target=[A.project, A.name, A.alias], update={A.version: row[1]}
         ).execute()
 
     @transactional()
@@ -383,14 +439,18 @@ class RegistryStore:
         r.validate_alias(alias)
         self._model_row(name)
         A = self.m.RegisteredModelAlias
-        A.delete().where(A.name == name, A.alias == alias).execute()
+        A.delete().where(A.project == namespace(), A.name == name, A.alias == alias).execute()
 
     @transactional(write=False)
     def get_model_version_by_alias(self, name, alias) -> dict:
         r.validate_model_name(name)
         r.validate_alias(alias)
         A = self.m.RegisteredModelAlias
-        version = A.select(A.version).where(A.name == name, A.alias == alias).scalar()
+        version = (
+            A.select(A.version)
+            .where(A.project == namespace(), A.name == name, A.alias == alias)
+            .scalar()
+        )
         if version is None:
             raise MlflowError(f"Registered model alias {alias} not found.")
         return self._one_version(name, version)
@@ -409,4 +469,5 @@ _MODEL_VERSION_FIELDS = (
     "run_link",
     "status",
     "status_message",
+    "version_label",
 )

@@ -9,6 +9,7 @@ import peewee as pw
 
 from . import shapes
 from .db import SqlCache, chunks
+from .scope import namespace
 
 _CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per statement
 
@@ -28,12 +29,18 @@ class RunData:
         if not run_ids:
             return []
         R, L, P, T = self.m.Run, self.m.LatestMetric, self.m.Param, self.m.Tag
+        E = self.m.Experiment
         sql = self._sql_cache
         cols = [R.experiment if c == "experiment_id" else getattr(R, c) for c in shapes.RUN_COLUMNS]
+        ns = namespace()
         rows = sql.execute(
             ("runs", len(run_ids)),
-            lambda: R.select(*cols).where(R.run_uuid.in_(run_ids)),
-            list(run_ids),
+            lambda: (
+                R.select(*cols)
+                .join(E, on=(R.experiment == E.experiment_id))
+                .where(R.run_uuid.in_(run_ids), E.project == ns)
+            ),
+            [*run_ids, ns],
         )
         infos = {row[0]: row for row in rows}
         if not infos:

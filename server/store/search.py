@@ -14,6 +14,8 @@ from server.errors import MlflowError, invalid
 
 from . import search_grammar as g
 from . import shapes
+from .scope import namespace
+from .validation import validate_order_by_count
 
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -136,6 +138,7 @@ def run_query(m, experiment_ids, stages, filter_string, order_by):
         query = query.where(_run_filter(m, pg, clause))
 
     ordering, seen = [], set()
+    validate_order_by_count(order_by)
     for clause in order_by or ():
         kind, key, ascending = g.parse_order_by(clause, g.RUN_ORDER_ATTRIBUTES)
         key = g.translate_key_alias(key) if kind == g.ATTRIBUTE else key
@@ -171,7 +174,9 @@ def experiment_query(m, stages, filter_string, order_by):
     """SELECT the experiment columns with the filter and ordering applied; caller pages it."""
     pg = _is_pg(m)
     E = m.Experiment
-    query = E.select(*shapes.experiment_columns(E)).where(E.lifecycle_stage.in_(list(stages)))
+    query = E.select(*shapes.experiment_columns(E)).where(
+        E.lifecycle_stage.in_(list(stages)), E.project == namespace()
+    )
     for clause in g.parse_filter(filter_string, experiments=True):
         kind, key, op, value = (clause[k] for k in ("type", "key", "comparator", "value"))
         if kind == g.ATTRIBUTE:
@@ -195,6 +200,7 @@ def experiment_query(m, stages, filter_string, order_by):
             raise invalid(f"Invalid token type: {kind}")
 
     ordering, has_id = [], False
+    validate_order_by_count(order_by)
     for clause in order_by or ["creation_time DESC", "experiment_id ASC"]:
         kind, key, ascending = g.parse_order_by(
             clause, g.EXPERIMENT_ORDER_ATTRIBUTES, experiments=True
@@ -247,7 +253,9 @@ def registered_model_query(m, filter_string, order_by):
     a filter selects, in order; the caller pages it."""
     pg = _is_pg(m)
     RM = m.RegisteredModel
-    query = RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description)
+    query = RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description).where(
+        RM.project == namespace()
+    )
     clauses = g.parse_registry_filter(filter_string, g.REGISTERED_MODEL_SEARCH_ATTRIBUTES)
     for clause in clauses:
         if clause["type"] == g.ATTRIBUTE:
@@ -256,11 +264,15 @@ def registered_model_query(m, filter_string, order_by):
             query = query.where(_compare(pg, RM.name, clause["comparator"], clause["value"]))
     tag_clauses = [c for c in clauses if c["type"] == g.TAG]
     for condition in _registry_tag_filters(
-        pg, m.RegisteredModelTag, lambda T: T.name == RM.name, tag_clauses
+        pg,
+        m.RegisteredModelTag,
+        lambda T: (T.project == RM.project) & (T.name == RM.name),
+        tag_clauses,
     ):
         query = query.where(condition)
 
     ordering, seen = [], set()
+    validate_order_by_count(order_by)
     for clause in order_by or ():
         key, ascending = g.split_order_by(clause)
         if key not in g.REGISTERED_MODEL_ORDER_KEYS:
@@ -308,7 +320,9 @@ def model_version_query(m, filter_string, order_by):
 
     pg = _is_pg(m)
     MV = m.ModelVersion
-    query = MV.select(*shapes.model_version_columns(MV)).where(MV.current_stage != _DELETED_STAGE)
+    query = MV.select(*shapes.model_version_columns(MV)).where(
+        MV.current_stage != _DELETED_STAGE, MV.project == namespace()
+    )
     clauses = g.parse_registry_filter(
         filter_string, g.MODEL_VERSION_SEARCH_ATTRIBUTES, g.MODEL_VERSION_NUMERIC_ATTRIBUTES
     )
@@ -335,12 +349,13 @@ def model_version_query(m, filter_string, order_by):
     for condition in _registry_tag_filters(
         pg,
         m.ModelVersionTag,
-        lambda T: (T.name == MV.name) & (T.version == MV.version),
+        lambda T: (T.project == MV.project) & (T.name == MV.name) & (T.version == MV.version),
         tag_clauses,
     ):
         query = query.where(condition)
 
     ordering, seen = [], set()
+    validate_order_by_count(order_by)
     for clause in order_by or _MODEL_VERSION_DEFAULT_ORDER:
         text, ascending = g.split_order_by(clause)
         kind, key = g.identifier(text, g.MODEL_VERSION_ORDER_ATTRIBUTES, experiments=True)

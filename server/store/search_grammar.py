@@ -13,6 +13,8 @@ import shlex
 
 from server.errors import invalid
 
+from .validation import validate_filter_clause_count
+
 METRIC, PARAM, TAG, ATTRIBUTE, DATASET = "metric", "parameter", "tag", "attribute", "dataset"
 IDENTIFIERS = [METRIC, PARAM, TAG, ATTRIBUTE, DATASET]
 _ALIASES = {
@@ -234,6 +236,7 @@ def _parse_clauses(filter_string, clause) -> list[dict]:
         if (comparator in ("IN", "NOT IN")) != (tokens[i][0] == "list"):
             raise _invalid_clause(tokens, start)
         clauses.append(clause(text, comparator, tokens[i]))
+        validate_filter_clause_count(clauses)
         i += 1
         if i < len(tokens):
             if _is_kw(tokens, i, "AND") and i + 1 < len(tokens):

@@ -157,6 +157,7 @@ def model_version_columns(mv) -> tuple:
         mv.run_link,
         mv.status,
         mv.status_message,
+        mv.version_label,
     )
 
 
@@ -164,7 +165,7 @@ def model_version(row, tags=(), aliases=()) -> dict:
     """row: `model_version_columns` values. Unset fields are left out, as 2.7.1's to_proto
     does (description "" stays: it is set)."""
     name, version, created, updated, description, user_id, stage, source, run_id = row[:9]
-    run_link, status, status_message = row[9:12]
+    run_link, status, status_message, label = row[9:13]
     out = {"name": name, "version": str(version), "creation_timestamp": created}
     if updated is not None:
         out["last_updated_timestamp"] = updated
@@ -186,6 +187,8 @@ def model_version(row, tags=(), aliases=()) -> dict:
         out["tags"] = key_values(tags)
     if run_link is not None:
         out["run_link"] = run_link
+    if label is not None:  # a version label (see RegistryStore.labelled_versions) is listed first
+        aliases = [label, *(aliases or ())]
     if aliases:
         out["aliases"] = list(aliases)
     return out

@@ -16,12 +16,13 @@ from server.errors import MlflowError, invalid, not_found
 
 from . import search, shapes
 from . import validation as v
-from .db import SqlCache, bulk_insert, connect, is_postgres, transactional
+from .db import SqlCache, bulk_insert, connect, is_postgres, transaction, transactional
 from .experiments import Experiments, _experiment_pk, _stages, now_ms
 from .models import bind_models, migrate
 from .names import random_run_name
 from .registry import RegistryStore
 from .run_data import RunData
+from .scope import namespace
 
 RUN_NAME_TAG = "mlflow.runName"
 LOGGED_MODELS_TAG = "mlflow.log-model.history"
@@ -58,6 +59,10 @@ class TrackingStore(Experiments, RunData, RegistryStore):
     def close(self) -> None:
         self._db.close_all()
 
+    def transaction(self):
+        """A context in which several store calls run as one transaction."""
+        return transaction(self)
+
     def _location(self, experiment_id) -> str:
         root = self.artifact_root
         return f"{root}{experiment_id}" if root.endswith("/") else f"{root}/{experiment_id}"
@@ -83,13 +88,16 @@ class TrackingStore(Experiments, RunData, RegistryStore):
     def _run_row(self, run_id, active=False):
         """(experiment_id, lifecycle_stage, status, end_time, name) of a run; raises if missing,
         or if ``active`` and the run is deleted."""
-        R = self.m.Run
+        R, E = self.m.Run, self.m.Experiment
+        ns = namespace()
         row = self._sql_cache.execute(
             ("run_row",),
-            lambda: R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name).where(
-                R.run_uuid == run_id
+            lambda: (
+                R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name)
+                .join(E, on=(R.experiment == E.experiment_id))
+                .where(R.run_uuid == run_id, E.project == ns)
             ),
-            [run_id],
+            [run_id, ns],
         ).fetchone()
         if row is None:
             raise not_found(f"Run with id={run_id} not found")
@@ -105,6 +113,7 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         exp = self._experiment_row(experiment_id)
         if exp[3] != "active":
             raise v.experiment_not_active(exp[0], exp[3])
+        v.validate_user_id(user_id)
         tags = [{"key": t["key"], "value": t.get("value") or ""} for t in tags or ()]
         for tag in tags:
             v.validate_tag(tag["key"], tag["value"])
@@ -217,20 +226,28 @@ class TrackingStore(Experiments, RunData, RegistryStore):
 
     def _insert_params(self, run_id, params) -> None:
         P = self.m.Param
-        keys = [p["key"] for p in params]
-        existing = dict(P.select(P.key, P.value).where(P.run == run_id, P.key.in_(keys)).tuples())
-        changed = [
-            {"key": p["key"], "old_value": existing[p["key"]], "new_value": p["value"]}
-            for p in params
-            if p["key"] in existing and existing[p["key"]] != p["value"]
-        ]
-        if changed:
-            raise invalid(
-                "Changing param values is not allowed. Params were already"
-                f" logged='{changed}' for run ID='{run_id}'."
-            )
+
+        def refuse_changes(keys) -> dict:
+            stored = dict(P.select(P.key, P.value).where(P.run == run_id, P.key.in_(keys)).tuples())
+            changed = [
+                {"key": p["key"], "old_value": stored[p["key"]], "new_value": p["value"]}
+                for p in params
+                if p["key"] in stored and stored[p["key"]] != p["value"]
+            ]
+            if changed:
+                raise invalid(
+                    "Changing param values is not allowed. Params were already"
+                    f" logged='{changed}' for run ID='{run_id}'."
+                )
+            return stored
+
+        existing = refuse_changes([p["key"] for p in params])
         rows = [(run_id, p["key"], p["value"]) for p in params if p["key"] not in existing]
         bulk_insert(self._db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
+        if rows and self._pg:
+            # A concurrent request may have logged some of these keys first (the insert then
+            # kept its values): refuse ours if they differ, as if it had come second.
+            refuse_changes([row[1] for row in rows])
 
     @transactional()
     def log_metric(self, run_id, key, value, timestamp, step=0) -> None:
@@ -249,8 +266,11 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         P = self.m.Param
         old = P.select(P.value).where(P.run == run_id, P.key == key).scalar()
         if old is None:
-            P.insert(run=run_id, key=key, value=value).execute()
-        elif old != value:
+            rows = [(run_id, key, value)]
+            bulk_insert(self._db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
+            # A concurrent request may have logged the key first, and its value stands.
+            old = P.select(P.value).where(P.run == run_id, P.key == key).scalar()
+        if old != value:
             raise invalid(
                 f"Changing param values is not allowed. Param with key='{key}' was already"
                 f" logged with value='{old}' for run ID='{run_id}'. Attempted logging new value"
@@ -324,10 +344,15 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         if max_results is not None and max_results < 0:
             raise invalid(f"Invalid value {max_results} for parameter 'max_results' supplied.")
         offset = shapes.parse_page_token(page_token)
-        M = self.m.Metric
+        M, R, E = self.m.Metric, self.m.Run, self.m.Experiment
+        in_namespace = R.select(R.run_uuid).join(E, on=(R.experiment == E.experiment_id))
         q = (
             M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
-            .where(M.run == run_id, M.key == metric_key)
+            .where(
+                M.run == run_id,
+                M.key == metric_key,
+                M.run.in_(in_namespace.where(R.run_uuid == run_id, E.project == namespace())),
+            )
             .order_by(M.timestamp, M.step, M.value, M.is_nan)
         )
         if offset:
@@ -355,6 +380,12 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         v.validate_search_max_results(max_results)
         offset = shapes.parse_page_token(page_token)
         pks = [pk for pk in map(_experiment_pk, experiment_ids or ()) if pk is not None]
+        if pks:
+            E = self.m.Experiment
+            visible = E.select(E.experiment_id).where(
+                E.experiment_id.in_(pks), E.project == namespace()
+            )
+            pks = [pk for (pk,) in visible.tuples()]
         query = search.run_query(self.m, pks, _stages(run_view_type), filter_string, order_by)
         run_ids = [r[0] for r in query.offset(offset).limit(max_results).tuples()]
         runs = self._load_runs(run_ids)

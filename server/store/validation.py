@@ -34,6 +34,15 @@ MAX_DATASET_PROFILE_SIZE = 16777215
 MAX_INPUT_TAG_KEY_SIZE = 255
 MAX_INPUT_TAG_VALUE_SIZE = 500
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
+# A search runs as one SQL query holding every filter clause and order_by key. SQLite's parser
+# overflows its stack near 80 filter clauses, and SQLite 3.40 crashes the process on a query
+# joining 32 tables (31 order_by keys of runs/search); 2.7.1's SQL store builds the same joins.
+MAX_FILTER_CLAUSES = 50
+MAX_ORDER_BY_KEYS = 20
+# Column widths a PostgreSQL store enforces (2.7.1's schema) that no 2.7.1 check states; they are
+# enforced on every backend alike, so SQLite and PostgreSQL answer the same.
+MAX_USER_ID_LENGTH = 256
+MAX_DATASET_SOURCE_TYPE_SIZE = 36
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 # MLflow stores +/-inf as the largest finite doubles and returns them as such.
 MAX_DOUBLE = 1.7976931348623157e308
@@ -243,6 +252,7 @@ def validate_dataset_inputs(datasets) -> None:
         for field, limit in (
             ("name", MAX_DATASET_NAME_SIZE),
             ("digest", MAX_DATASET_DIGEST_SIZE),
+            ("source_type", MAX_DATASET_SOURCE_TYPE_SIZE),
             ("source", MAX_DATASET_SOURCE_SIZE),
             ("schema", MAX_DATASET_SCHEMA_SIZE),
             ("profile", MAX_DATASET_PROFILE_SIZE),
@@ -272,3 +282,23 @@ def experiment_not_active(experiment_id, stage: str) -> MlflowError:
     return invalid(
         f"The experiment {experiment_id} must be in the 'active' state. Current state is {stage}."
     )
+
+
+def validate_filter_clause_count(clauses) -> None:
+    if len(clauses) > MAX_FILTER_CLAUSES:
+        raise invalid(
+            f"Too many filter clauses ({len(clauses)}): a search takes at most "
+            f"{MAX_FILTER_CLAUSES}."
+        )
+
+
+def validate_order_by_count(order_by) -> None:
+    if order_by and len(order_by) > MAX_ORDER_BY_KEYS:
+        raise invalid(
+            f"Too many order_by keys ({len(order_by)}): a search takes at most {MAX_ORDER_BY_KEYS}."
+        )
+
+
+def validate_user_id(user_id) -> None:
+    if user_id:
+        validate_length("User id", MAX_USER_ID_LENGTH, user_id)
