@@ -1,78 +1,77 @@
-"""schemathesis drives the spec against the reference server over real HTTP.
+"""schemathesis drives the spec against the reference server over real HTTP, as CI runs it.
 
-Positive and negative cases generated from every tracking, model-registry, artifact-proxy and
-service operation, plus stateful sequences that follow the spec's links (experiment -> run ->
-log/get ...). A 5xx, an undeclared status, a wrong content type or a body that does not
-match the spec's response schema fails the test, with schemathesis' reproduction steps.
+The schemathesis CLI, with every default check (a 5xx, a schema-valid request refused, a
+schema-violating one accepted, an undeclared status, a wrong content type or response body, a
+405 without `Allow`, a resource still served after its delete or missing after its create),
+runs the examples, coverage, fuzzing and stateful phases (the stateful phase follows the spec's
+links: experiment -> run -> log/get ...) with a fixed seed, writes a JUnit report and prints a
+one-line summary. Each dialect is a target: the stock one on each backend, GitLab's under a
+project's MLflow prefix with a token. The suite uses a small example budget; `tox -e fuzz` a
+larger one.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import BACKENDS, start_reference_server
+from tests.conftest import backend_store_uri
+from tests.fuzz.harness import Target, run_schemathesis
+from tools.peers import start_reference
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "spec" / "mlflow-2.7.1.yaml"
-SERVED_TAGS = [
-    "experiments",
-    "runs",
-    "metrics",
-    "artifacts",
-    "artifacts-proxy",
-    "registered-models",
-    "model-versions",
-    "server",
-]
-CHECKS = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-]
 MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "25"))
+GITLAB_TOKEN = "fuzz-token"
+GITLAB_CONFIG = (
+    "projects: [{id: 1, path: group/project}]\n"
+    f"tokens: [{{token: {GITLAB_TOKEN}, scope: api, projects: [1]}}]\n"
+)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def fuzzed_server(request, tmp_path_factory):
-    """A server of its own: fuzzing deletes and renames things (experiment "0" among them)."""
-    return start_reference_server(request, tmp_path_factory, "fuzzed")
+# (dialect, backend). GitLab's rules do not depend on the database: SQLite is enough.
+TARGETS = [
+    pytest.param(("mlflow", "sqlite"), id="mlflow-sqlite"),
+    pytest.param(("mlflow", "postgresql"), id="mlflow-postgresql", marks=pytest.mark.postgresql),
+    pytest.param(("gitlab", "sqlite"), id="gitlab-sqlite"),
+]
 
 
-@pytest.mark.parametrize("phases", ["examples,coverage,fuzzing", "stateful"])
-def test_spec_driven_fuzzing(fuzzed_server, tmp_path, phases):
-    schemathesis = Path(sys.executable).parent / "schemathesis"
-    argv = [
-        str(schemathesis),
-        "run",
-        str(SPEC),
-        "--url",
-        fuzzed_server.url,
-        "--checks",
-        ",".join(CHECKS),
-        "--phases",
-        phases,
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--workers",
-        "2",
-        "--seed",
-        "20261126",
-        "--suppress-health-check",
-        "all",
-        "--no-color",
-        "--report",
-        "junit",
-        "--report-dir",
-        str(tmp_path),
-        *[arg for tag in SERVED_TAGS for arg in ("--include-tag", tag)],
-    ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-20000:]
-    assert "No issues found" in output or "passed" in output, output[-5000:]
+@pytest.fixture(scope="module", params=TARGETS)
+def target(request, tmp_path_factory) -> Target:
+    """A server of its own (fuzzing deletes and renames things, experiment "0" among them), and
+    where to reach it: the host for the stock dialect; for GitLab's, project 1's MLflow prefix
+    with an `api` token (/health and /version live at the host's root only)."""
+    dialect, backend = request.param
+    workdir = tmp_path_factory.mktemp(f"fuzzed-{dialect}-{backend}")
+    uri = backend_store_uri(backend, workdir, request)
+    name = f"{dialect}-{backend}"
+    if dialect == "mlflow":
+        peer = start_reference(workdir, backend_store_uri=uri)
+        request.addfinalizer(peer.stop)
+        return Target(name=name, base_url=peer.url)
+    config = workdir / "gitlab.yaml"
+    config.write_text(GITLAB_CONFIG)
+    peer = start_reference(
+        workdir,
+        backend_store_uri=uri,
+        dialect="gitlab",
+        extra_args=["--gitlab-config", str(config)],
+    )
+    request.addfinalizer(peer.stop)
+    return Target(
+        name=name,
+        base_url=f"{peer.url}/api/v4/projects/1/ml/mlflow",
+        headers={"Authorization": f"Bearer {GITLAB_TOKEN}"},
+        exclude_operation_ids=("health", "version"),
+    )
+
+
+def test_spec_driven_fuzzing(target, fuzz_report_dir, record_fuzz_summary):
+    outcome = run_schemathesis(target, fuzz_report_dir / f"junit-{target.name}.xml", MAX_EXAMPLES)
+    record_fuzz_summary(outcome.summary())
+    assert outcome.returncode == 0, outcome.output[-30000:]
+    assert outcome.failures == outcome.errors == 0, outcome.summary()
+    # Every operation the target serves was exercised, with more than a handful of cases each.
+    expected = 52 - len(target.exclude_operation_ids)
+    assert outcome.operations == expected, outcome.summary()
+    assert outcome.test_cases > expected * 5, outcome.summary()

@@ -1,0 +1,146 @@
+"""Run the schemathesis CLI against an MLflow-speaking URL, as CI does and as README shows.
+
+One function builds the command line (`schemathesis_argv`), one runs it and reads the JUnit
+report back (`run_schemathesis`). A target is a base URL (the MLflow tracking URI, a GitLab
+project's MLflow prefix included) and the headers to send (a GitLab token), so each dialect is
+one more target.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = REPO / "spec" / "mlflow-2.7.1.yaml"
+CONFIG = REPO / "tests" / "fuzz" / "schemathesis.toml"
+SEED = 20261126
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to fuzz: a name for reports, the tracking URI, headers for every request, and
+    operations the target does not serve (by operationId)."""
+
+    name: str
+    base_url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    exclude_operation_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    target: Target
+    returncode: int
+    output: str
+    junit_path: Path
+    operations: int
+    test_cases: int
+    failures: int
+    errors: int
+    seconds: float
+    failed_operations: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One line: what ran, what it found, where the report is."""
+        verdict = "passed" if self.returncode == 0 else "FAILED"
+        return (
+            f"schemathesis {self.target.name}: {verdict}, {self.operations} operations, "
+            f"{self.test_cases} test cases, {self.failures} failures, {self.errors} errors "
+            f"in {self.seconds:.0f}s (seed {SEED}); JUnit: {self.junit_path}"
+        )
+
+
+def schemathesis_argv(
+    target: Target,
+    junit_path: Path,
+    max_examples: int,
+    phases: tuple[str, ...] = ALL_PHASES,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The `st run` command line: every default check, a fixed seed, a JUnit report."""
+    st = Path(sys.executable).parent / "st"
+    argv = [
+        str(st if st.exists() else "st"),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(SPEC),
+        "--url",
+        target.base_url,
+        "--phases",
+        ",".join(phases),
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(SEED),
+        # One worker: the run is short, and it keeps hypothesis' source inspection (not thread
+        # safe on Python 3.11) out of concurrent threads.
+        "--workers",
+        "1",
+        # No example database: the same seed gives the same run, whatever ran before.
+        "--generation-database",
+        "none",
+        "--suppress-health-check",
+        "all",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(junit_path),
+    ]
+    for name, value in target.headers.items():
+        argv += ["--header", f"{name}: {value}"]
+    for operation_id in target.exclude_operation_ids:
+        argv += ["--exclude-operation-id", operation_id]
+    return [*argv, *extra]
+
+
+def run_schemathesis(
+    target: Target,
+    junit_path: Path,
+    max_examples: int,
+    phases: tuple[str, ...] = ALL_PHASES,
+    extra: tuple[str, ...] = (),
+    timeout: float = 600,
+) -> Outcome:
+    """Run schemathesis (from the repository root, where its hooks module is found)."""
+    argv = schemathesis_argv(target, junit_path, max_examples, phases, extra)
+    started = time.monotonic()
+    result = subprocess.run(
+        argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    tests = failures = errors = 0
+    failed: list[str] = []
+    if junit_path.exists():
+        suite = ET.parse(junit_path).getroot()
+        tests = int(suite.get("tests", 0))
+        failures = int(suite.get("failures", 0))
+        errors = int(suite.get("errors", 0))
+        failed = [
+            case.get("name", "")
+            for case in suite.iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None
+        ]
+    generated = re.search(r"(\d+) generated", output)
+    selected = re.search(r"Tested: (\d+)", output)
+    return Outcome(
+        target=target,
+        returncode=result.returncode,
+        output=output,
+        junit_path=junit_path,
+        operations=int(selected.group(1)) if selected else tests,
+        test_cases=int(generated.group(1)) if generated else 0,
+        failures=failures,
+        errors=errors,
+        seconds=seconds,
+        failed_operations=tuple(failed),
+    )
