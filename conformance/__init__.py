@@ -1,0 +1,1 @@
+"""Conformance suite: the documented MLflow client methods, row by row, against any server."""

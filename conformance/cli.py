@@ -1,0 +1,51 @@
+"""`mlflow-compat check [URL]`: the conformance suite from the installed package."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlflow-compat check",
+        description="Run the documented MLflow client methods, row by row, against a server and "
+        "report Yes / Yes with caveat / Partial / No with evidence. Options not listed here "
+        "(-k, -x, -v, --junitxml PATH, ...) pass on to pytest.",
+    )
+    parser.add_argument(
+        "target",
+        nargs="?",
+        help="tracking URI, path prefix included (default: start the reference server)",
+    )
+    parser.add_argument("--token", help="bearer token (or MLFLOW_TRACKING_TOKEN)")
+    parser.add_argument("--username", help="basic auth user (or MLFLOW_TRACKING_USERNAME)")
+    parser.add_argument("--password", help="basic auth password (or MLFLOW_TRACKING_PASSWORD)")
+    parser.add_argument("--dialect", choices=("mlflow", "gitlab"), default="mlflow")
+    parser.add_argument("--report", metavar="PATH", help="write the markdown report")
+    parser.add_argument("--report-json", metavar="PATH", help="write the JSON report")
+    return parser
+
+
+def pytest_args(argv: list[str] | None = None) -> list[str]:
+    """The pytest command line that `check` runs."""
+    args, rest = _parser().parse_known_args(argv)
+    out = [str(HERE), "-c", str(HERE / "pytest.ini"), "--rootdir", str(HERE)]
+    if args.target:
+        out += ["--target", args.target]
+    for flag in ("token", "username", "password", "report", "report_json"):
+        value = getattr(args, flag)
+        if value is not None:
+            out += [
+                f"--{flag.replace('_', '-')}",
+                str(Path(value).resolve()) if "report" in flag else value,
+            ]
+    return [*out, "--dialect", args.dialect, *rest]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pytest
+
+    return int(pytest.main(pytest_args(argv)))
