@@ -30,8 +30,11 @@ def _seed_table() -> list[list[tuple[str, str]]]:
 
 
 def test_the_generated_table_is_the_seeds_documented_table(tmp_path):
-    status, report, md, _ = run_suite(tmp_path, "--dialect", "gitlab")
+    status, report, md, out = run_suite(tmp_path, "--dialect", "gitlab")
     assert report["embedded"] is True and report["dialect"] == "gitlab"
+    # The documented limits are expected failures: a server that behaves as documented passes.
+    assert status == 0, out[-3000:]
+    assert " xfailed" in out
     generated = [
         [(r["method"], r["observed"]) for r in report["rows"] if r["table"] == table]
         for table in ("tracking", "registry")
@@ -61,4 +64,3 @@ def test_the_generated_table_is_the_seeds_documented_table(tmp_path):
     for row in report["rows"]:
         if row["observed"] != "Yes":
             assert f"### `{row['method']}` — {row['observed']}" in md
-    assert status != 0  # probes of the documented caveats fail, as documented
