@@ -13,13 +13,23 @@
   `models:/` resolution needs) and a run of the model's experiment that backs it; `source`,
   `run_id`, `run_link` are ignored. get_latest_versions ignores stages and answers the highest
   SemVer version, which is also a model's `latest_versions`. A version's files are at
-  `mlflow-artifacts:/<its run id>`.
+  `mlflow-artifacts:/<its run id>`. A model version's current_stage is "development".
+- Write-once run data: a run's params and tags are set once; setting a key again (set-tag,
+  log-param, or through log-batch, also twice within one batch) is 400. `mlflow.runName` is no
+  tag in GitLab but the run's name, a column: setting it renames the run, as runs/update does.
+- GitLab's limits: param values <= 250 characters (keys and the other run data limits are
+  MLflow's); model descriptions <= 10000; searches answer 200 results unless asked otherwise,
+  at most 1000 (a larger max_results is capped, the rest comes with a next_page_token);
+  search_registered_models filters only with `name='<text>'`, names containing <text>.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs
+
+from connexion.context import request
 
 from server.dialects.gitlab import (
     MODEL_EXPERIMENT_PREFIX,
@@ -29,13 +39,24 @@ from server.dialects.gitlab import (
 )
 from server.dialects.gitlab_wire import current_request
 from server.errors import MlflowError, invalid, not_found
-from server.handlers.common import entries, run_id_of
+from server.handlers.common import compact, entries, run_id_of
 
 SEARCH_RUNS_CAVEAT = (
     "GitLab: search_runs `experiment_ids` supports only a single experiment ID with order by "
     "column or metric."
 )
 _ORDER_BY_PARAM_OR_TAG = re.compile(r"^\s*[`\"]?(params?|parameters?|tags?)[`\"]?\.", re.I)
+RUN_NAME_TAG = "mlflow.runName"  # the run's name: a column in GitLab, not a write-once tag
+MAX_PARAM_VALUE_LENGTH = 250
+MAX_MODEL_DESCRIPTION_LENGTH = 10000
+SEARCH_MAX_RESULTS_DEFAULT = 200
+SEARCH_MAX_RESULTS_CAP = 1000
+MODEL_SEARCH_CAVEAT = (
+    "GitLab: search_registered_models supports only the filter name='<text>', which selects "
+    "the models whose name contains <text>."
+)
+_NAME_FILTER = re.compile(r"^name='([^']*)'$")
+VERSION_STAGE = "development"
 
 
 def package_uri(experiment_number: str, run_id: str | None = None) -> str:
@@ -58,7 +79,54 @@ def _label(version: dict) -> str:
 
 
 def _public_version(version: dict) -> dict:
-    return {**version, "source": download_uri(version["run_id"])}
+    return {
+        **version,
+        "source": download_uri(version["run_id"]),
+        "current_stage": VERSION_STAGE,
+    }
+
+
+def _max_results(sent) -> int:
+    """GitLab's page size: 200 when not asked, never more than 1000 (a larger one is capped)."""
+    if sent is None:
+        return SEARCH_MAX_RESULTS_DEFAULT
+    return min(sent, SEARCH_MAX_RESULTS_CAP)
+
+
+def _check_param_value(key, value) -> None:
+    value = "" if value is None else str(value)
+    if len(value) > MAX_PARAM_VALUE_LENGTH:
+        raise invalid(
+            f"Param value '{value[:250]}' of param '{key}' had length {len(value)}, which exceeded "
+            f"GitLab's length limit of {MAX_PARAM_VALUE_LENGTH} (MLflow allows 500)"
+        )
+
+
+def _check_description(description) -> None:
+    if description is not None and len(description) > MAX_MODEL_DESCRIPTION_LENGTH:
+        raise invalid(
+            f"Model description had length {len(description)}, which exceeded GitLab's length "
+            f"limit of {MAX_MODEL_DESCRIPTION_LENGTH}"
+        )
+
+
+def _check_write_once(run_id, kind: str, keys, existing: set[str]) -> None:
+    """Params and tags are write-once in GitLab: a key the run has, or one sent twice, is 400."""
+    seen = set()
+    for key in keys:
+        if kind == "tag" and key == RUN_NAME_TAG:
+            continue
+        if key in existing:
+            raise invalid(
+                f"GitLab: {kind}s are write-once: {kind} '{key}' was already logged for run "
+                f"ID='{run_id}' and cannot be set again"
+            )
+        if key in seen:
+            raise invalid(
+                f"GitLab: {kind}s are write-once: {kind} '{key}' appears more than once in the "
+                "batch"
+            )
+        seen.add(key)
 
 
 class GitLabHandlers:
@@ -79,6 +147,9 @@ class GitLabHandlers:
             "update_run",
             "delete_run",
             "search_runs",
+            "log_param",
+            "set_tag",
+            "log_batch",
             "create_registered_model",
             "get_registered_model",
             "update_registered_model",
@@ -160,15 +231,52 @@ class GitLabHandlers:
         experiment_id = self.store.experiment_id_of_number(experiment_ids[0])
         if experiment_id is None:
             return {}  # as for an experiment id that does not exist
-        answer = self.stock["search_runs"]({**body, "experiment_ids": [experiment_id]})
+        answer = self.stock["search_runs"](
+            {
+                **body,
+                "experiment_ids": [experiment_id],
+                "max_results": _max_results(body.get("max_results")),
+            }
+        )
         if "runs" in answer:
             answer = {**answer, "runs": self._public_runs(answer["runs"])}
         return answer
+
+    # Params and tags are write-once: the run stays locked from the check to the write.
+
+    def log_param(self, body):
+        _check_param_value(body.get("key"), body.get("value"))
+        run_id = run_id_of(body)
+        with self.store.transaction():
+            params, _ = self.store.run_data_keys(run_id)
+            _check_write_once(run_id, "param", [body.get("key")], params)
+            return self.stock["log_param"](body)
+
+    def set_tag(self, body):
+        run_id = run_id_of(body)
+        with self.store.transaction():
+            _, tags = self.store.run_data_keys(run_id)
+            _check_write_once(run_id, "tag", [body.get("key")], tags)
+            return self.stock["set_tag"](body)
+
+    def log_batch(self, body):
+        params, tags = body.get("params") or (), body.get("tags") or ()
+        run_id = body.get("run_id")
+        if not run_id or not (params or tags):
+            return self.stock["log_batch"](body)  # nothing write-once: the stock checks apply
+        for param in params:
+            _check_param_value(param.get("key"), param.get("value"))
+        with self.store.transaction():
+            param_keys, tag_keys = self.store.run_data_keys(run_id)
+            _check_write_once(run_id, "param", [p.get("key", "") for p in params], param_keys)
+            _check_write_once(run_id, "tag", [t.get("key", "") for t in tags], tag_keys)
+            return self.stock["log_batch"](body)
 
     # ---- registered models ------------------------------------------------------------------
 
     def create_registered_model(self, body):
         name = body["name"]
+        _check_description(body.get("description"))
         with self.store.transaction():
             if self._experiment(name) is not None:
                 raise invalid(f"Model name {name} cannot be the name of an existing experiment")
@@ -181,6 +289,7 @@ class GitLabHandlers:
         return {"registered_model": self._public_model(self.store.get_registered_model(name))}
 
     def update_registered_model(self, body):
+        _check_description(body.get("description"))
         answer = self.stock["update_registered_model"](body)
         return {"registered_model": self._public_model(answer["registered_model"])}
 
@@ -196,11 +305,23 @@ class GitLabHandlers:
     def search_registered_models(
         self, filter=None, max_results=100, order_by=None, page_token=None
     ):
-        answer = self.stock["search_registered_models"](filter, max_results, order_by, page_token)
-        if "registered_models" in answer:
-            models = [self._public_model(m) for m in answer["registered_models"]]
-            answer = {**answer, "registered_models": models}
-        return answer
+        name_contains = None
+        if filter:
+            match = _NAME_FILTER.match(filter.strip())
+            if match is None:
+                raise invalid(f"{MODEL_SEARCH_CAVEAT} Got filter {filter!r}.")
+            name_contains = match.group(1)
+        # The spec's default (MLflow's 100) is filled in: GitLab's applies when none was sent.
+        sent = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+        models, token = self.store.search_registered_models(
+            max_results=_max_results(max_results if "max_results" in sent else None),
+            order_by=order_by or (),
+            page_token=page_token or None,
+            name_contains=name_contains,
+        )
+        return compact(
+            registered_models=[self._public_model(m) for m in models], next_page_token=token
+        )
 
     # ---- model versions ---------------------------------------------------------------------
 

@@ -229,10 +229,12 @@ class RegistryStore:
         max_results=r.SEARCH_REGISTERED_MODELS_DEFAULT,
         order_by=(),
         page_token=None,
+        name_contains=None,
     ):
-        """-> (registered models, next_page_token or None)."""
+        """-> (registered models, next_page_token or None). `name_contains`: only the models
+        whose name contains this string (case-sensitive, no wildcards)."""
         r.validate_registered_models_max_results(max_results)
-        query = search.registered_model_query(self.m, filter_string, order_by)
+        query = search.registered_model_query(self.m, filter_string, order_by, name_contains)
         rows, token = search.page(query, max_results, page_token)
         return self._registered_models(rows), token
 

@@ -248,14 +248,19 @@ def _duplicate_order_by(order_by) -> MlflowError:
     return invalid(f"`order_by` contains duplicate fields: {list(order_by)}")
 
 
-def registered_model_query(m, filter_string, order_by):
+def registered_model_query(m, filter_string, order_by, name_contains=None):
     """SELECT (name, creation_time, last_updated_time, description) of the registered models
-    a filter selects, in order; the caller pages it."""
+    a filter (and, given, a substring of their name) selects, in order; the caller pages it."""
     pg = _is_pg(m)
     RM = m.RegisteredModel
     query = RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description).where(
         RM.project == namespace()
     )
+    if name_contains:
+        position = (
+            pw.fn.STRPOS(RM.name, name_contains) if pg else pw.fn.INSTR(RM.name, name_contains)
+        )
+        query = query.where(position > 0)
     clauses = g.parse_registry_filter(filter_string, g.REGISTERED_MODEL_SEARCH_ATTRIBUTES)
     for clause in clauses:
         if clause["type"] == g.ATTRIBUTE:

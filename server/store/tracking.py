@@ -285,6 +285,18 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         self._upsert_tags(run_id, [(key, value)])
 
     @transactional()
+    def run_data_keys(self, run_id) -> tuple[set[str], set[str]]:
+        """The keys of a run's params and of its tags. The run (active, else an error) stays
+        locked until the caller's transaction ends, so that the keys cannot change meanwhile."""
+        self._run_row(run_id, active=True)
+        R, P, T = self.m.Run, self.m.Param, self.m.Tag
+        if self._pg:  # SQLite's write transaction already holds the database's write lock
+            R.select(R.run_uuid).where(R.run_uuid == run_id).for_update().execute()
+        params = {k for (k,) in P.select(P.key).where(P.run == run_id).tuples()}
+        tags = {k for (k,) in T.select(T.key).where(T.run == run_id).tuples()}
+        return params, tags
+
+    @transactional()
     def delete_tag(self, run_id, key) -> None:
         self._run_row(run_id, active=True)
         T = self.m.Tag

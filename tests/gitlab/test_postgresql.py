@@ -1,7 +1,9 @@
 """The GitLab dialect on the PostgreSQL store: projects isolated, versions SemVer, a model
-loaded back through models:/ as the seed shows."""
+loaded back through models:/ as the seed shows, write-once params and tags under concurrency."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import mlflow
 import numpy as np
@@ -48,3 +50,28 @@ def test_gitlab_dialect_on_postgresql(gitlab_pg, use_project, tmp_path):
     with pytest.raises(RestException) as e:
         MlflowClient().get_run(run.info.run_id)
     assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("path,field", [("runs/set-tag", "tags"), ("runs/log-parameter", "params")])
+def test_write_once_holds_under_concurrent_requests(gitlab_pg, path, field):
+    experiment = gitlab_pg.call("POST", "experiments/create", json={"name": unique("race")})
+    run = gitlab_pg.call(
+        "POST", "runs/create", json={"experiment_id": experiment.json()["experiment_id"]}
+    ).json()["run"]
+    run_id = run["info"]["run_id"]
+
+    def send(i):
+        body = {"run_id": run_id, "key": "k", "value": str(i)}
+        return gitlab_pg.call("POST", path, json=body)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(send, range(12)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [400] * 11
+    assert {a.json()["error_code"] for a in answers if a.status_code == 400} == {
+        "INVALID_PARAMETER_VALUE"
+    }
+    (winner,) = [i for i, a in enumerate(answers) if a.status_code == 200]
+    stored = gitlab_pg.call("GET", "runs/get", params={"run_id": run_id}).json()["run"]["data"]
+    assert {e["key"]: e["value"] for e in stored[field]}["k"] == str(winner)

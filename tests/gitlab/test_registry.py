@@ -37,7 +37,7 @@ def test_a_model_may_not_take_an_experiment_name(alpha):
     with pytest.raises(RestException, match="cannot be the name of an existing experiment") as e:
         client.create_registered_model(name)
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert client.search_registered_models(f"name = '{name}'") == []
+    assert client.search_registered_models(f"name='{name}'") == []
 
 
 def test_tags_are_ignored_on_model_create(alpha):

@@ -154,7 +154,7 @@ def test_model_lifecycle(alpha):
     model_name = name
     client.delete_registered_model(model_name)
     # end seed
-    assert client.search_registered_models(f"name = '{name}'") == []
+    assert client.search_registered_models(f"name='{name}'") == []
 
 
 def test_logging_runs_to_a_model(alpha):
