@@ -185,6 +185,22 @@ def test_schemathesis_loads_spec_and_links():
     assert machine is not None
 
 
+def test_every_operation_with_inputs_has_examples(doc):
+    """The examples phase of a fuzzer has a request to send for every operation that takes one:
+    each query/path parameter and each request body carries an example. (A page token is opaque
+    and comes from a previous answer: a first request has none.)"""
+    spec = spec_check.Spec(doc)
+    missing = []
+    for op_id, (_, _, op) in operations(doc).items():
+        for param in op.get("parameters", []):
+            if "example" not in param and param["name"] != "page_token":
+                missing.append(f"{op_id} parameter {param['name']}")
+        for media_type, media in (op.get("requestBody") or {}).get("content", {}).items():
+            if "example" not in media and "example" not in spec.resolve(media["schema"]):
+                missing.append(f"{op_id} {media_type} body")
+    assert missing == []
+
+
 # ---------------------------------------------------------------------------- broken copies
 
 
@@ -307,6 +323,28 @@ def test_broken_link_is_reported(tmp_path, doc):
     links = broken["paths"][f"{PREFIX}/runs/create"]["post"]["responses"]["200"]["links"]
     links["GetRun"]["parameters"] = {"query.no_such_param": "$response.body#/run/info/run_id"}
     assert_broken(write(tmp_path, broken), "target getRun has no parameter query.no_such_param")
+
+
+def test_example_violating_its_schema_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    broken["components"]["schemas"]["LogMetricRequest"]["example"]["timestamp"] = "yesterday"
+    assert_broken(
+        write(tmp_path, broken),
+        "components.schemas.LogMetricRequest.example: example invalid at /timestamp",
+    )
+
+
+def test_example_with_an_undeclared_field_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    broken["components"]["schemas"]["Metric"]["example"]["stepp"] = 1
+    assert_broken(write(tmp_path, broken), "'stepp' was unexpected")
+
+
+def test_parameter_example_violating_its_schema_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    params = broken["paths"][f"{PREFIX}/experiments/search"]["get"]["parameters"]
+    next(p for p in params if p["name"] == "view_type")["example"] = "EVERYTHING"
+    assert_broken(write(tmp_path, broken), "parameters[4].example: example invalid")
 
 
 def test_invalid_openapi_is_reported(tmp_path, doc):

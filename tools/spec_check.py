@@ -8,8 +8,10 @@ The OpenAPI document is validated with openapi-spec-validator, then every HTTP b
 every RPC in the installed ``mlflow`` wheel's descriptors (tracking, model registry and the
 artifacts proxy) is looked up in it: operationId and ``x-mlflow-rpc``, every request field
 (query parameter for GET, JSON body property otherwise) with its type, list-ness and
-required-ness, and every response field, recursing into nested message schemas. Finally
-every operationId named in ``spec/client-methods.yaml`` must exist in the document.
+required-ness, and every response field, recursing into nested message schemas. Every
+``example`` (and every ``examples`` entry's ``value``) must be valid for the schema it sits on,
+without fields that schema does not declare. Finally every operationId named in
+``spec/client-methods.yaml`` must exist in the document.
 
 Exit code 0 only with full coverage and no mismatch.
 """
@@ -476,6 +478,63 @@ def _check_error_schema(spec: Spec, report: Report) -> None:
         report.add("ErrorResponse.message: should be a string")
 
 
+def _closed(node: Any) -> Any:
+    """A copy of a schema in which every object with declared properties admits no others."""
+    if isinstance(node, list):
+        return [_closed(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _closed(v) for k, v in node.items() if k not in {"example", "examples"}}
+    if isinstance(node.get("properties"), dict) and "additionalProperties" not in node:
+        out["additionalProperties"] = False
+    return out
+
+
+def _iter_examples(node: Any, where: str) -> Any:
+    """(location, example value, schema it must satisfy) for every example in the document."""
+    if isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _iter_examples(value, f"{where}[{i}]")
+        return
+    if not isinstance(node, dict):
+        return
+    # A parameter or media type carries its examples beside `schema`; a schema carries its own.
+    holder = "schema" in node and ("in" in node or "properties" not in node)
+    schema = node.get("schema") if holder else node
+    if "example" in node:
+        yield f"{where}.example", node["example"], schema
+    if holder and isinstance(node.get("examples"), dict):
+        for name, entry in node["examples"].items():
+            if isinstance(entry, dict) and "value" in entry:
+                yield f"{where}.examples.{name}", entry["value"], schema
+    for key, value in node.items():
+        if key not in {"example", "examples"}:
+            yield from _iter_examples(value, f"{where}.{key}")
+
+
+def _check_examples(doc: dict, report: Report) -> None:
+    """Every example is valid for its schema and names no undeclared field."""
+    components = _closed(_mapping(doc.get("components")))
+    for where, value, schema in _iter_examples(doc.get("paths"), "paths"):
+        _check_example(where, value, schema, components, report)
+    for where, value, schema in _iter_examples(doc.get("components"), "components"):
+        _check_example(where, value, schema, components, report)
+
+
+def _check_example(where: str, value: Any, schema: Any, components: dict, report: Report) -> None:
+    import jsonschema
+
+    if not isinstance(schema, dict):
+        report.add(f"{where}: no schema to check the example against")
+        return
+    root = {**_closed(schema), "components": components}
+    validator = jsonschema.Draft4Validator(root)
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    for error in errors[:3]:
+        at = "/".join(str(p) for p in error.absolute_path)
+        report.add(f"{where}: example invalid at /{at}: {error.message}")
+
+
 def check_client_methods(methods_path: Path, op_ids: set[str], report: Report) -> None:
     if not methods_path.exists():
         report.add(f"client-methods: {methods_path} not found")
@@ -578,6 +637,7 @@ def check(spec_path: str | Path, methods_path: str | Path = DEFAULT_METHODS) -> 
 
     _check_error_schema(spec, report)
     _check_links(spec, report)
+    _check_examples(doc, report)
     forbidden: set[str] = set()
     _walk_keys(doc, forbidden)
     for key in sorted(forbidden):
