@@ -58,16 +58,19 @@ def _parser() -> argparse.ArgumentParser:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from server.app import check_settings
-    from server.dialects import dialect_for, prepare_settings
+    from server.compose import compose
+    from server.dialects import prepare_settings
 
     settings = prepare_settings(settings)
-    check_settings(settings)
+    # Built once here, before any worker starts: settings, the dialect's config, the contract
+    # and its handlers are checked, and the database schema is created or migrated.
+    server = compose(settings)
+    server.close()
     url = f"http://{settings.host}:{settings.port}"
     log.info("backend store: %s", settings.backend_store_uri)
     log.info("artifacts: %s", settings.artifacts_destination)
     log.info("dialect: %s", settings.dialect)
-    for line in dialect_for(settings).startup_lines(url):
+    for line in server.dialect.startup_lines(url):
         log.info("%s", line)
     # Workers are separate processes: they rebuild the same settings from the environment.
     os.environ.update(settings.to_env())

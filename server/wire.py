@@ -104,7 +104,7 @@ def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     return raw, None
 
 
-def _with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
+def with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
     drop = (b"content-type", b"content-length") if length is not None else (b"content-type",)
     headers = [(k, v) for k, v in scope["headers"] if k not in drop]
     headers.append((b"content-type", content_type))
@@ -133,10 +133,10 @@ class MlflowBodyMiddleware:
                 scope = _with_path(scope, API_PREFIX + path[len(AJAX_PREFIX) :])
                 path = scope["path"]
             if path.endswith("/") and path.startswith(JSON_API_PREFIXES):
-                return await _send_error(send, endpoint_not_found())
+                return await send_error(send, endpoint_not_found())
             method = scope["method"]
             if method == "PUT" and path.startswith(ARTIFACT_PROXY_PREFIX):
-                scope = _with_content_type(scope, b"application/octet-stream")
+                scope = with_content_type(scope, b"application/octet-stream")
             elif method in ("POST", "PATCH", "DELETE") and path.startswith(JSON_API_PREFIXES):
                 return await self._json_api(scope, receive, send)
         return await self.app(scope, receive, send)
@@ -146,7 +146,7 @@ class MlflowBodyMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return await self.app(scope, _replay([message]), send)
+                return await self.app(scope, replay([message]), send)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size <= MAX_JSON_BODY_BYTES:
@@ -157,15 +157,15 @@ class MlflowBodyMiddleware:
             if not message.get("more_body"):
                 break
         if size > MAX_JSON_BODY_BYTES:
-            return await _send_error(send, _too_large(size))
+            return await send_error(send, _too_large(size))
         try:
             body, raw_json = read_json_body(b"".join(chunks))
         except MlflowError as error:
-            return await _send_error(send, error)
-        scope = _with_content_type(scope, b"application/json", len(body))
+            return await send_error(send, error)
+        scope = with_content_type(scope, b"application/json", len(body))
         if raw_json is not None:
             scope[RAW_JSON_SCOPE_KEY] = raw_json
-        return await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
+        return await self.app(scope, replay([{"type": "http.request", "body": body}]), send)
 
 
 def _too_large(size: int) -> MlflowError:
@@ -181,14 +181,14 @@ def _with_path(scope: dict, path: str) -> dict:
     return {**scope, "path": path, "raw_path": raw_path}
 
 
-async def _send_error(send, error: MlflowError) -> None:
+async def send_error(send, error: MlflowError) -> None:
     payload = WireJSON.dumps(error.to_dict()).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
-def _replay(messages: list[dict]):
+def replay(messages: list[dict]):
     queue = list(messages)
 
     async def receive():

@@ -1,4 +1,4 @@
-"""Artifact storage: one small interface, a filesystem implementation first.
+"""Artifact storage: a folder on the local filesystem.
 
 Paths are relative, '/'-separated, and checked the way mlflow 2.7.1 checks them
 (no '..' segment, no absolute path, no other separator) before they touch the disk.
@@ -56,13 +56,6 @@ def mime_type(path: str) -> str:
     if extension in _TEXT_EXTENSIONS:
         return "text/plain"
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
-
-
-class ArtifactStore(t.Protocol):
-    def list(self, path: str | None) -> list[dict]: ...
-    def local_file(self, path: str) -> Path: ...
-    def writer(self, path: str) -> t.ContextManager[t.BinaryIO]: ...
-    def delete(self, path: str) -> None: ...
 
 
 class FileArtifactStore:

@@ -1,20 +1,18 @@
-"""Dialects of the MLflow API: stock MLflow 2.7.1 and GitLab's (see base.Dialect)."""
+"""Dialects of the MLflow API: stock MLflow 2.7.1 (mlflow.py) and GitLab's (gitlab.py)."""
 
 from __future__ import annotations
 
-from server.dialects.base import Dialect
+from server.dialects.gitlab import GitLabDialect
+from server.dialects.gitlab_config import with_quick_start_token
+from server.dialects.mlflow import MlflowDialect
 from server.settings import Settings
 
 
-def dialect_for(settings: Settings) -> Dialect:
+def dialect_for(settings: Settings) -> MlflowDialect:
     """The dialect `settings` asks for; raises ValueError on settings it cannot honour."""
     if settings.dialect == "gitlab":
-        from server.dialects.gitlab import GitLabDialect
-
         return GitLabDialect(settings)
     if settings.dialect == "mlflow":
-        from server.dialects.mlflow import MlflowDialect
-
         return MlflowDialect()
     raise ValueError(f"unknown dialect {settings.dialect!r}")
 
@@ -22,10 +20,8 @@ def dialect_for(settings: Settings) -> Dialect:
 def prepare_settings(settings: Settings) -> Settings:
     """Settings completed once, before worker processes copy them (e.g. a generated token)."""
     if settings.dialect == "gitlab":
-        from server.dialects.gitlab_config import with_quick_start_token
-
         return with_quick_start_token(settings)
     return settings
 
 
-__all__ = ["Dialect", "dialect_for", "prepare_settings"]
+__all__ = ["GitLabDialect", "MlflowDialect", "dialect_for", "prepare_settings"]

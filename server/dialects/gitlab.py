@@ -1,131 +1,113 @@
 """The GitLab dialect: the MLflow API as GitLab documents it ("MLflow client compatibility").
 
-- Addressing: served under /api/v4/projects/<id or URL-encoded path>/ml/mlflow/, each project a
-  namespace of its own (see gitlab_wire).
-- Auth: `Authorization: Bearer <token>`, tokens and their projects and scopes from the config
-  (see gitlab_config).
-- Registry: SemVer model versions, each backed by a run of the model's `[model]<name>`
-  experiment; the documented caveats (see gitlab_handlers).
-- Operations: those the document lists as supported; any other answers 404.
+- Contract: only the operations the page lists as supported (gitlab_rules), `source` optional
+  on model-version creation (GitLab ignores it), GitLab's page size for model searches.
+- Addressing and auth: served under /api/v4/projects/<id or URL-encoded path>/ml/mlflow/ with a
+  token; each project a namespace of its own (gitlab_wire, gitlab_config).
+- Handlers: SemVer model versions, each backed by a run of the model's `[model]<name>`
+  experiment, write-once params and tags, the documented caveats (gitlab_handlers).
+
+Each request's handlers work on the store bound to the request's project: the wire layer puts
+the project in the request's context, and the table built here picks that project's handlers.
 """
 
 from __future__ import annotations
 
-import semver
-import yaml
+import functools
+import inspect
+import threading
+import typing as t
 
-from server.dialects.base import Dialect
+from connexion.context import context
+
+from server.contract import Contract, without_operations
 from server.dialects.gitlab_config import load_config
-from server.errors import MlflowError, invalid
+from server.dialects.gitlab_handlers import OVERRIDDEN, GitLabHandlers
+from server.dialects.gitlab_rules import (
+    SEARCH_MAX_RESULTS_DEFAULT,
+    SERVED_OPERATIONS,
+    GitLabRequest,
+)
+from server.dialects.gitlab_wire import CONTEXT_KEY, GitLabWire
+from server.dialects.mlflow import MlflowDialect
+from server.handlers import handler_table, public_methods
 from server.settings import Settings
 
-MODEL_EXPERIMENT_PREFIX = "[model]"
-VERSION_TAG = "gitlab.version"
-FIRST_VERSION = "1.0.0"
-
-# The operations behind the client methods the document lists as supported (both tables),
-# and the artifact reads that `models:/` URIs need. Anything else answers 404.
-SUPPORTED_OPERATIONS = frozenset(
-    {
-        "createExperiment",
-        "getExperiment",
-        "getExperimentByName",
-        "deleteExperiment",
-        "createRun",
-        "getRun",
-        "updateRun",
-        "deleteRun",
-        "searchRuns",
-        "logBatch",
-        "logMetric",
-        "logParam",
-        "setTag",
-        "createRegisteredModel",
-        "getRegisteredModel",
-        "updateRegisteredModel",
-        "deleteRegisteredModel",
-        "searchRegisteredModels",
-        "createModelVersion",
-        "getModelVersion",
-        "updateModelVersion",
-        "getLatestVersions",
-        "getLatestVersionsGet",
-        "getModelVersionDownloadUri",
-        "listArtifactsProxy",
-        "downloadArtifact",
-    }
-)
+_MODEL_SEARCH_PATH = "/api/2.0/mlflow/registered-models/search"
 
 
-def parse_version(text: str) -> semver.Version:
-    """A SemVer version; 400 INVALID_PARAMETER_VALUE for anything else."""
-    try:
-        return semver.Version.parse(text)
-    except (TypeError, ValueError):
-        raise invalid(
-            f"Version must be semantic version formatted (https://semver.org), not {text!r}"
-        ) from None
-
-
-def highest_version(labels):
-    """The highest of some SemVer labels (None for none)."""
-    return max(labels, key=semver.Version.parse, default=None)
-
-
-def next_version(existing: list[str], requested: str | None) -> str:
-    """The version a new model version gets: the one its `gitlab.version` tag asks for, else
-    the highest existing version with its patch part incremented, else 1.0.0."""
-    if requested is not None:
-        version = str(parse_version(requested))
-        if version in existing:
-            raise MlflowError(f"Version {version} already exists", "RESOURCE_ALREADY_EXISTS")
-        return version
-    latest = highest_version(existing)
-    return FIRST_VERSION if latest is None else str(semver.Version.parse(latest).bump_patch())
-
-
-def _operation_routes(spec_path: str) -> dict[tuple[str, str], str]:
-    """(METHOD, path) -> operationId, for every operation the spec declares."""
-    with open(spec_path) as f:
-        spec = yaml.safe_load(f)
-    routes = {}
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            if isinstance(operation, dict) and "operationId" in operation:
-                routes[(method.upper(), path)] = operation["operationId"]
-    return routes
-
-
-class GitLabDialect(Dialect):
+class GitLabDialect(MlflowDialect):
     name = "gitlab"
+    store_options: t.ClassVar[dict] = {"version_labels": True}
 
     def __init__(self, settings: Settings):
         self.config = load_config(settings)
-        self.routes = _operation_routes(settings.spec_path)
 
     def startup_lines(self, url: str) -> list[str]:
-        lines = []
-        for project in self.config.projects:
-            lines.append(
-                f"project {project.path}: export MLFLOW_TRACKING_URI="
-                f"{url}/api/v4/projects/{project.id}/ml/mlflow"
-            )
-        return lines
+        return [
+            f"project {project.path}: export MLFLOW_TRACKING_URI="
+            f"{url}/api/v4/projects/{project.id}/ml/mlflow"
+            for project in self.config.projects
+        ]
 
-    def attach(self, store, artifacts) -> None:
-        super().attach(store, artifacts)
-        store.labelled_versions = True
+    def adapt_spec(self, document: dict) -> dict:
+        without_operations(document, SERVED_OPERATIONS.__contains__)
+        # model-versions/create: GitLab ignores `source` (the page's own example sends "").
+        request = document["components"]["schemas"]["CreateModelVersionRequest"]
+        required = [f for f in request.get("required", ()) if f != "source"]
+        if required:
+            request["required"] = required
+        else:
+            request.pop("required", None)
+        for parameter in document["paths"][_MODEL_SEARCH_PATH]["get"]["parameters"]:
+            if parameter["name"] == "max_results":
+                parameter["schema"]["default"] = SEARCH_MAX_RESULTS_DEFAULT
+        return document
 
-    def adapt_handlers(self, table: dict) -> dict:
-        from server.dialects.gitlab_handlers import GitLabHandlers
+    def handlers(self, store, artifacts) -> dict[str, t.Callable]:
+        """Handlers that run the request's project's handler (stock tables cached per project)."""
+        stock_tables: dict[int, tuple] = {}
+        lock = threading.Lock()
 
-        return GitLabHandlers(self.store, table).table()
+        def handler_of(name: str) -> t.Callable:
+            request: GitLabRequest = context[CONTEXT_KEY]
+            with lock:
+                found = stock_tables.get(request.project_id)
+                if found is None:
+                    bound = store.for_project(request.project_id)
+                    found = stock_tables[request.project_id] = (
+                        bound,
+                        handler_table(bound, artifacts),
+                    )
+            bound, stock = found
+            if name in OVERRIDDEN:
+                return getattr(GitLabHandlers(bound, stock, request), name)
+            return stock[name]
 
-    def wrap_asgi(self, app):
-        from server.dialects.gitlab_wire import GitLabWire
+        # Signatures come from a table built on the unbound store (connexion reads them).
+        stock = handler_table(store, artifacts)
+        shapes = {**stock, **public_methods(GitLabHandlers(store, stock, GitLabRequest(0, "")))}
+        return {name: _dispatch(name, shape, handler_of) for name, shape in shapes.items()}
 
-        return GitLabWire(app, self)
+    def wrap_asgi(self, app, store, stock: Contract):
+        return GitLabWire(app, self.config, store, stock)
 
-    def operation(self, method: str, path: str) -> str | None:
-        """The operationId of an MLflow API route (None when the spec has no such route)."""
-        return self.routes.get((method, path))
+
+def _dispatch(name: str, shape: t.Callable, handler_of) -> t.Callable:
+    """A handler with `shape`'s signature that runs `name` for the request's project;
+    /health and /version, served without a project, run as they are."""
+    if name in ("health", "version"):
+        return shape
+    if inspect.iscoroutinefunction(shape):
+
+        @functools.wraps(shape)
+        async def dispatch_async(*args, **kwargs):
+            return await handler_of(name)(*args, **kwargs)
+
+        return dispatch_async
+
+    @functools.wraps(shape)
+    def dispatch(*args, **kwargs):
+        return handler_of(name)(*args, **kwargs)
+
+    return dispatch

@@ -25,49 +25,21 @@
 
 from __future__ import annotations
 
-import re
 import time
-from urllib.parse import parse_qs
 
-from connexion.context import request
-
-from server.dialects.gitlab import (
+from server.dialects import gitlab_rules as rules
+from server.dialects.gitlab_rules import (
     MODEL_EXPERIMENT_PREFIX,
+    VERSION_STAGE,
     VERSION_TAG,
+    GitLabRequest,
     highest_version,
+    model_of,
     next_version,
+    page_size,
 )
-from server.dialects.gitlab_wire import current_request
 from server.errors import MlflowError, invalid, not_found
 from server.handlers.common import compact, entries, run_id_of
-
-SEARCH_RUNS_CAVEAT = (
-    "GitLab: search_runs `experiment_ids` supports only a single experiment ID with order by "
-    "column or metric."
-)
-_ORDER_BY_PARAM_OR_TAG = re.compile(r"^\s*[`\"]?(params?|parameters?|tags?)[`\"]?\.", re.I)
-RUN_NAME_TAG = "mlflow.runName"  # the run's name: a column in GitLab, not a write-once tag
-MAX_PARAM_VALUE_LENGTH = 250
-MAX_MODEL_DESCRIPTION_LENGTH = 10000
-SEARCH_MAX_RESULTS_DEFAULT = 200
-SEARCH_MAX_RESULTS_CAP = 1000
-MODEL_SEARCH_CAVEAT = (
-    "GitLab: search_registered_models supports only the filter name='<text>', which selects "
-    "the models whose name contains <text>."
-)
-_NAME_FILTER = re.compile(r"^name='([^']*)'$")
-VERSION_STAGE = "development"
-
-
-def package_uri(experiment_number: str, run_id: str | None = None) -> str:
-    """The generic package of an experiment's runs (of one run, given its id), as on GitLab:
-    where the client uploads a run's files."""
-    request = current_request()
-    uri = (
-        f"{request.base_url}/api/v4/projects/{request.project_id}/packages/generic/"
-        f"ml_experiment_{experiment_number}"
-    )
-    return uri if run_id is None else f"{uri}/{run_id}"
 
 
 def download_uri(run_id: str) -> str:
@@ -86,84 +58,14 @@ def _public_version(version: dict) -> dict:
     }
 
 
-def _max_results(sent) -> int:
-    """GitLab's page size: 200 when not asked, never more than 1000 (a larger one is capped)."""
-    if sent is None:
-        return SEARCH_MAX_RESULTS_DEFAULT
-    return min(sent, SEARCH_MAX_RESULTS_CAP)
-
-
-def _check_param_value(key, value) -> None:
-    value = "" if value is None else str(value)
-    if len(value) > MAX_PARAM_VALUE_LENGTH:
-        raise invalid(
-            f"Param value '{value[:250]}' of param '{key}' had length {len(value)}, which exceeded "
-            f"GitLab's length limit of {MAX_PARAM_VALUE_LENGTH} (MLflow allows 500)"
-        )
-
-
-def _check_description(description) -> None:
-    if description is not None and len(description) > MAX_MODEL_DESCRIPTION_LENGTH:
-        raise invalid(
-            f"Model description had length {len(description)}, which exceeded GitLab's length "
-            f"limit of {MAX_MODEL_DESCRIPTION_LENGTH}"
-        )
-
-
-def _check_write_once(run_id, kind: str, keys, existing: set[str]) -> None:
-    """Params and tags are write-once in GitLab: a key the run has, or one sent twice, is 400."""
-    seen = set()
-    for key in keys:
-        if kind == "tag" and key == RUN_NAME_TAG:
-            continue
-        if key in existing:
-            raise invalid(
-                f"GitLab: {kind}s are write-once: {kind} '{key}' was already logged for run "
-                f"ID='{run_id}' and cannot be set again"
-            )
-        if key in seen:
-            raise invalid(
-                f"GitLab: {kind}s are write-once: {kind} '{key}' appears more than once in the "
-                "batch"
-            )
-        seen.add(key)
-
-
 class GitLabHandlers:
-    def __init__(self, store, table: dict):
-        self.store = store
-        self._table = table
-        self.stock = dict(table)  # the stock handlers, which these ones call
+    """The handlers GitLab changes, for one request to one project: `store` is bound to the
+    project, `stock` is the stock handler table bound to the same store."""
 
-    def table(self) -> dict:
-        table = self._table
-        for name in (
-            "create_experiment",
-            "get_experiment",
-            "get_experiment_by_name",
-            "delete_experiment",
-            "create_run",
-            "get_run",
-            "update_run",
-            "delete_run",
-            "search_runs",
-            "log_param",
-            "set_tag",
-            "log_batch",
-            "create_registered_model",
-            "get_registered_model",
-            "update_registered_model",
-            "delete_registered_model",
-            "search_registered_models",
-            "create_model_version",
-            "get_model_version",
-            "update_model_version",
-            "get_latest_versions",
-            "get_latest_versions_get",
-            "get_model_version_download_uri",
-        ):
-            table[name] = getattr(self, name)
-        return table
+    def __init__(self, store, stock: dict, request: GitLabRequest):
+        self.store = store
+        self.stock = stock
+        self.request = request
 
     # ---- experiments and runs ---------------------------------------------------------------
 
@@ -185,7 +87,7 @@ class GitLabHandlers:
     def delete_experiment(self, body):
         experiment_id = self._experiment_id(body["experiment_id"])
         experiment = self.store.get_experiment(experiment_id)
-        model = _model_of(experiment["name"])
+        model = model_of(experiment["name"])
         if model is not None and self._model_exists(model):
             raise invalid(
                 f"Experiment {experiment['name']} belongs to model {model}: delete the model "
@@ -212,7 +114,7 @@ class GitLabHandlers:
         run_id = run_id_of(body)
         run = self.store.get_run(run_id)
         experiment = self.store.get_experiment(run["info"]["experiment_id"])
-        model = _model_of(experiment["name"])
+        model = model_of(experiment["name"])
         if (
             model is not None
             and self._model_exists(model)
@@ -223,11 +125,7 @@ class GitLabHandlers:
 
     def search_runs(self, body):
         experiment_ids = body.get("experiment_ids") or []
-        if len(experiment_ids) != 1:
-            raise invalid(f"{SEARCH_RUNS_CAVEAT} Got {len(experiment_ids)} experiment IDs.")
-        for clause in body.get("order_by") or ():
-            if _ORDER_BY_PARAM_OR_TAG.match(clause):
-                raise invalid(f"{SEARCH_RUNS_CAVEAT} Cannot order by {clause!r}.")
+        rules.check_search_runs(experiment_ids, body.get("order_by"))
         experiment_id = self.store.experiment_id_of_number(experiment_ids[0])
         if experiment_id is None:
             return {}  # as for an experiment id that does not exist
@@ -235,7 +133,7 @@ class GitLabHandlers:
             {
                 **body,
                 "experiment_ids": [experiment_id],
-                "max_results": _max_results(body.get("max_results")),
+                "max_results": page_size(body.get("max_results")),
             }
         )
         if "runs" in answer:
@@ -245,18 +143,18 @@ class GitLabHandlers:
     # Params and tags are write-once: the run stays locked from the check to the write.
 
     def log_param(self, body):
-        _check_param_value(body.get("key"), body.get("value"))
+        rules.check_param_value(body.get("key"), body.get("value"))
         run_id = run_id_of(body)
         with self.store.transaction():
             params, _ = self.store.run_data_keys(run_id)
-            _check_write_once(run_id, "param", [body.get("key")], params)
+            rules.check_write_once(run_id, "param", [body.get("key")], params)
             return self.stock["log_param"](body)
 
     def set_tag(self, body):
         run_id = run_id_of(body)
         with self.store.transaction():
             _, tags = self.store.run_data_keys(run_id)
-            _check_write_once(run_id, "tag", [body.get("key")], tags)
+            rules.check_write_once(run_id, "tag", [body.get("key")], tags)
             return self.stock["set_tag"](body)
 
     def log_batch(self, body):
@@ -265,18 +163,18 @@ class GitLabHandlers:
         if not run_id or not (params or tags):
             return self.stock["log_batch"](body)  # nothing write-once: the stock checks apply
         for param in params:
-            _check_param_value(param.get("key"), param.get("value"))
+            rules.check_param_value(param.get("key"), param.get("value"))
         with self.store.transaction():
             param_keys, tag_keys = self.store.run_data_keys(run_id)
-            _check_write_once(run_id, "param", [p.get("key", "") for p in params], param_keys)
-            _check_write_once(run_id, "tag", [t.get("key", "") for t in tags], tag_keys)
+            rules.check_write_once(run_id, "param", [p.get("key", "") for p in params], param_keys)
+            rules.check_write_once(run_id, "tag", [t.get("key", "") for t in tags], tag_keys)
             return self.stock["log_batch"](body)
 
     # ---- registered models ------------------------------------------------------------------
 
     def create_registered_model(self, body):
         name = body["name"]
-        _check_description(body.get("description"))
+        rules.check_description(body.get("description"))
         with self.store.transaction():
             if self._experiment(name) is not None:
                 raise invalid(f"Model name {name} cannot be the name of an existing experiment")
@@ -289,7 +187,7 @@ class GitLabHandlers:
         return {"registered_model": self._public_model(self.store.get_registered_model(name))}
 
     def update_registered_model(self, body):
-        _check_description(body.get("description"))
+        rules.check_description(body.get("description"))
         answer = self.stock["update_registered_model"](body)
         return {"registered_model": self._public_model(answer["registered_model"])}
 
@@ -303,21 +201,14 @@ class GitLabHandlers:
         return {}
 
     def search_registered_models(
-        self, filter=None, max_results=100, order_by=None, page_token=None
+        self, filter=None, max_results=None, order_by=None, page_token=None
     ):
-        name_contains = None
-        if filter:
-            match = _NAME_FILTER.match(filter.strip())
-            if match is None:
-                raise invalid(f"{MODEL_SEARCH_CAVEAT} Got filter {filter!r}.")
-            name_contains = match.group(1)
-        # The spec's default (MLflow's 100) is filled in: GitLab's applies when none was sent.
-        sent = parse_qs(request.scope.get("query_string", b"").decode("latin-1"))
+        # The adapted contract's default is GitLab's page size; a larger one is capped.
         models, token = self.store.search_registered_models(
-            max_results=_max_results(max_results if "max_results" in sent else None),
+            max_results=page_size(max_results),
             order_by=order_by or (),
             page_token=page_token or None,
-            name_contains=name_contains,
+            name_contains=rules.model_name_filter(filter),
         )
         return compact(
             registered_models=[self._public_model(m) for m in models], next_page_token=token
@@ -370,6 +261,15 @@ class GitLabHandlers:
 
     # ---- helpers ----------------------------------------------------------------------------
 
+    def _package_uri(self, experiment_number: str, run_id: str | None = None) -> str:
+        """The generic package of an experiment's runs (of one run, given its id), as on
+        GitLab: where the client uploads a run's files."""
+        uri = (
+            f"{self.request.base_url}/api/v4/projects/{self.request.project_id}/packages/"
+            f"generic/ml_experiment_{experiment_number}"
+        )
+        return uri if run_id is None else f"{uri}/{run_id}"
+
     def _experiment_id(self, number) -> str:
         """The store's id of the project's experiment with this number."""
         found = self.store.experiment_id_of_number(number)
@@ -383,7 +283,11 @@ class GitLabHandlers:
 
     def _public_experiment(self, experiment: dict) -> dict:
         number = self._numbers([experiment["experiment_id"]])[experiment["experiment_id"]]
-        return {**experiment, "experiment_id": number, "artifact_location": package_uri(number)}
+        return {
+            **experiment,
+            "experiment_id": number,
+            "artifact_location": self._package_uri(number),
+        }
 
     def _public_runs(self, runs: list[dict]) -> list[dict]:
         numbers = self._numbers({r["info"]["experiment_id"] for r in runs})
@@ -393,7 +297,7 @@ class GitLabHandlers:
             info = {
                 **run["info"],
                 "experiment_id": number,
-                "artifact_uri": package_uri(number, run["info"]["run_id"]),
+                "artifact_uri": self._package_uri(number, run["info"]["run_id"]),
             }
             out.append({**run, "info": info})
         return out
@@ -442,7 +346,9 @@ class GitLabHandlers:
         return True
 
 
-def _model_of(experiment_name: str) -> str | None:
-    if experiment_name.startswith(MODEL_EXPERIMENT_PREFIX):
-        return experiment_name[len(MODEL_EXPERIMENT_PREFIX) :]
-    return None
+# The operations whose stock handler GitLab's replaces.
+OVERRIDDEN = frozenset(
+    name
+    for name, member in vars(GitLabHandlers).items()
+    if callable(member) and not name.startswith("_")
+)

@@ -13,23 +13,28 @@ Served (everything else answers 404 ENDPOINT_NOT_FOUND):
 Each request must carry a token (`Authorization: Bearer <token>` as MLFLOW_TRACKING_TOKEN
 sends it, or GitLab's PRIVATE-TOKEN header): none or an unknown one is 401, a read_api token
 doing anything but GET is 403, a project the token cannot reach is 404. The request then runs in
-the project's store namespace, on the stock route; every 2xx answer leaves as 200.
+the project (its store bound to the project), on the stock route; every 2xx answer leaves as 200.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
-from contextvars import ContextVar
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from anyio import to_thread
 
-from server.dialects.gitlab import SUPPORTED_OPERATIONS
+from server.contract import Contract
+from server.dialects.gitlab_config import GitLabConfig
+from server.dialects.gitlab_rules import (
+    ARTIFACT_CAVEAT,
+    MODEL_DIRECTORY,
+    SUPPORTED_OPERATIONS,
+    GitLabRequest,
+    safe_artifact_path,
+    unsupported,
+)
 from server.errors import MlflowError, endpoint_not_found, invalid
-from server.store.scope import in_namespace
-from server.wire import _replay, _send_error, _with_content_type
+from server.wire import send_error, with_content_type
 
 PROJECTS_PREFIX = "/api/v4/projects/"
 MLFLOW_PREFIX = "/ml/mlflow"
@@ -37,35 +42,18 @@ API_PREFIX = "/api/2.0/mlflow/"
 PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
 PACKAGES_PREFIX = "/packages/generic/"
 UNAUTHENTICATED_PATHS = ("/health", "/version")
-ARTIFACT_CAVEAT = (
-    "GitLab: `artifact_path` must be empty. Does not support directories (log_artifact, "
-    "log_artifacts, log_text, log_dict)."
-)
-# log_model saves a model's files under its artifact_path; the document's own log_model example
-# uses artifact_path="model" and says the files are saved, so that one directory is accepted.
-MODEL_DIRECTORY = "model"
-IGNORED_SOURCE = "ignored-by-gitlab"
+# Where the request's GitLabRequest travels to the handlers: connexion's per-request context.
+CONTEXT_KEY = "gitlab_request"
 
 
-@dataclass(frozen=True)
-class GitLabRequest:
-    project_id: int
-    base_url: str
-
-
-_request: ContextVar[GitLabRequest] = ContextVar("mlflow_compat_gitlab_request")
-
-
-def current_request() -> GitLabRequest:
-    return _request.get()
-
-
-def unsupported(method: str, path: str) -> MlflowError:
-    return MlflowError(
-        f"GitLab does not support {method} {path}: the MLflow client method that calls it is "
-        "not among the methods GitLab's MLflow client compatibility supports",
-        "ENDPOINT_NOT_FOUND",
-    )
+def with_gitlab_request(scope: dict, request: GitLabRequest) -> dict:
+    """`scope` carrying `request` in connexion's context of the request (see CONTEXT_KEY)."""
+    extensions = dict(scope.get("extensions") or {})
+    extensions["connexion_context"] = {
+        **extensions.get("connexion_context", {}),
+        CONTEXT_KEY: request,
+    }
+    return {**scope, "extensions": extensions}
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -110,10 +98,13 @@ def _ok_as_200(send):
 
 
 class GitLabWire:
-    def __init__(self, app, dialect):
+    """The ASGI layer in front of the app: GitLab's addressing, tokens and routes."""
+
+    def __init__(self, app, config: GitLabConfig, store, stock: Contract):
         self.app = app
-        self.dialect = dialect
-        self.config = dialect.config
+        self.config = config
+        self.store = store  # unbound: each request binds its project
+        self.stock = stock  # the stock contract, to tell an unsupported operation from no route
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -128,22 +119,13 @@ class GitLabWire:
             project = self._authorize(scope, unquote(ref))
             tail = unquote("/" + tail)
             inner = self._route(scope, tail)
+            if inner is None:  # an artifact route: it needs the project's store to find the run
+                store = self.store.for_project(project.id)
+                inner = await to_thread.run_sync(self._artifact_route, store, scope, tail)
         except MlflowError as error:
-            return await _send_error(send, error)
-        request = GitLabRequest(project.id, _base_url(scope))
-        token = _request.set(request)
-        try:
-            with in_namespace(project.id):
-                if inner is None:  # an artifact route: it needs the store to resolve the run
-                    try:
-                        inner = await to_thread.run_sync(self._artifact_route, scope, tail)
-                    except MlflowError as error:
-                        return await _send_error(send, error)
-                if self.dialect.operation(inner["method"], inner["path"]) == "createModelVersion":
-                    receive = await _with_source(receive)
-                await self.app(inner, receive, _ok_as_200(send))
-        finally:
-            _request.reset(token)
+            return await send_error(send, error)
+        inner = with_gitlab_request(inner, GitLabRequest(project.id, _base_url(scope)))
+        await self.app(inner, receive, _ok_as_200(send))
 
     def _authorize(self, scope, ref: str):
         token = self.config.token(_bearer(scope))
@@ -166,7 +148,7 @@ class GitLabWire:
         method = scope["method"]
         if tail.startswith(MLFLOW_PREFIX + API_PREFIX):
             path = tail[len(MLFLOW_PREFIX) :]
-            operation = self.dialect.operation(method, path)
+            operation = self.stock.operation_id(method, path)
             if operation is not None and operation not in SUPPORTED_OPERATIONS:
                 raise unsupported(method, path)
             return _with_path(scope, path)
@@ -175,7 +157,7 @@ class GitLabWire:
             if method in ("GET", "HEAD"):
                 return None
             template = PROXY_PATH if proxy == PROXY_PATH else PROXY_PATH + "/{artifact_path}"
-            if self.dialect.operation(method, template) is not None:
+            if self.stock.operation_id(method, template) is not None:
                 raise unsupported(method, proxy)
             # A method the spec does not declare here: the app answers 405, running no handler.
             return _with_path(scope, proxy)
@@ -187,76 +169,50 @@ class GitLabWire:
 
     # ---- artifact routes (run in a worker thread, in the project's namespace) ----------------
 
-    def _artifact_route(self, scope, tail: str) -> dict:
+    def _artifact_route(self, store, scope, tail: str) -> dict:
         if tail.startswith(PACKAGES_PREFIX):
-            return self._package_file(scope, tail[len(PACKAGES_PREFIX) :])
+            return self._package_file(store, scope, tail[len(PACKAGES_PREFIX) :])
         rest = tail[len(MLFLOW_PREFIX + PROXY_PATH) :].lstrip("/")
         if rest:  # download: <run id>/<path>
             run_id, _, path = rest.partition("/")
-            return _with_path(scope, f"{PROXY_PATH}/{self._run_root(run_id)}/{_safe(path)}")
+            return _with_path(
+                scope, f"{PROXY_PATH}/{_run_root(store, run_id)}/{safe_artifact_path(path)}"
+            )
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         path = dict(query).get("path", "")
         run_id, _, sub = path.strip("/").partition("/")
         if not run_id:
             raise invalid("GitLab lists only the files of a model version: path=<run id>[/dir]")
-        inner = self._run_root(run_id)
+        inner = _run_root(store, run_id)
         if sub:
-            inner = posixpath.join(inner, _safe(sub))
+            inner = posixpath.join(inner, safe_artifact_path(sub))
         query = [(k, inner if k == "path" else v) for k, v in query]
         return _with_path(scope, PROXY_PATH, urlencode(query))
 
-    def _package_file(self, scope, rest: str) -> dict:
+    def _package_file(self, store, scope, rest: str) -> dict:
         """PUT/GET <package>/<version>/<file>: package ml_experiment_<id>, version a run id."""
         package, _, tail = rest.partition("/")
         run_id, _, path = tail.partition("/")
         if not package.startswith("ml_experiment_") or not run_id or not path:
             raise MlflowError(f"Package file not found: {rest}", "RESOURCE_DOES_NOT_EXIST")
-        root = self._run_root(run_id, experiment_number=package[len("ml_experiment_") :])
-        path = _safe(path)
+        root = _run_root(store, run_id, experiment_number=package[len("ml_experiment_") :])
+        path = safe_artifact_path(path)
         if "/" in path and path.split("/", 1)[0] != MODEL_DIRECTORY:
             raise invalid(f"{ARTIFACT_CAVEAT} Got {path!r}.")
         inner = _with_path(scope, f"{PROXY_PATH}/{root}/{path}")
         if scope["method"] == "PUT":
-            inner = _with_content_type(inner, b"application/octet-stream")
+            inner = with_content_type(inner, b"application/octet-stream")
         return inner
 
-    def _run_root(self, run_id: str, experiment_number: str | None = None) -> str:
-        """Where a run of this project keeps its files in the artifact store."""
-        store = self.dialect.store
-        try:
-            info = store.get_run(run_id)["info"]
-        except MlflowError as e:
-            raise MlflowError(f"Run {run_id} not found", "RESOURCE_DOES_NOT_EXIST") from e
-        if experiment_number is not None:
-            numbers = store.experiment_numbers([info["experiment_id"]])
-            if numbers.get(info["experiment_id"]) != experiment_number:
-                raise MlflowError(f"Run {run_id} not found", "RESOURCE_DOES_NOT_EXIST")
-        return f"{info['experiment_id']}/{info['run_id']}/artifacts"
 
-
-async def _with_source(receive):
-    """model-versions/create with its `source` filled in when left out or empty: GitLab ignores
-    the argument (and the seed's own example sends source=""), where MLflow requires it."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return _replay([message])
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    raw = b"".join(chunks)
+def _run_root(store, run_id: str, experiment_number: str | None = None) -> str:
+    """Where a run of this project keeps its files in the artifact store."""
     try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and not body.get("source"):
-        raw = json.dumps({**body, "source": IGNORED_SOURCE}).encode()
-    return _replay([{"type": "http.request", "body": raw}])
-
-
-def _safe(path: str) -> str:
-    parts = path.split("/")
-    if not path or any(p in ("", ".", "..") for p in parts) or "\\" in path or "\x00" in path:
-        raise invalid(f"Invalid artifact path: {path!r}")
-    return path
+        info = store.get_run(run_id)["info"]
+    except MlflowError as e:
+        raise MlflowError(f"Run {run_id} not found", "RESOURCE_DOES_NOT_EXIST") from e
+    if experiment_number is not None:
+        numbers = store.experiment_numbers([info["experiment_id"]])
+        if numbers.get(info["experiment_id"]) != experiment_number:
+            raise MlflowError(f"Run {run_id} not found", "RESOURCE_DOES_NOT_EXIST")
+    return f"{info['experiment_id']}/{info['run_id']}/artifacts"

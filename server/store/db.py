@@ -117,15 +117,21 @@ def is_postgres(db: pw.Database) -> bool:
 
 
 @contextlib.contextmanager
-def transaction(store):
-    """Several calls of `store` as one write transaction: each decorated method joins it."""
-    db = store._db
+def transaction(store, write: bool = True):
+    """Calls of `store` as one transaction on a pooled connection; a call made inside another
+    one joins the caller's transaction. Integrity errors that no check caught become
+    BAD_REQUEST, as MLflow's session wrapper does."""
+    db = store.db
     if not db.is_closed():
         yield
         return
     try:
-        if not store._pg:
-            with store._write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
+        if write and not store.pg:
+            # SQLite has one writer at a time. Threads of this process queue on a lock (woken
+            # at once) rather than in SQLite's busy handler (which sleeps 1, 2, 5 ... ms between
+            # tries); the write lock is then taken up front, so there are no lock upgrades and
+            # no deadlocks.
+            with store.write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
                 yield
         else:
             with db.connection_context(), db.atomic():
@@ -135,30 +141,13 @@ def transaction(store):
 
 
 def transactional(write: bool = True):
-    """Run the decorated store method in one transaction on a pooled connection.
-
-    A method called from inside another one joins the caller's transaction. Integrity errors that
-    no check caught become BAD_REQUEST, as MLflow's session wrapper does.
-    """
+    """Run the decorated store method in one transaction (see `transaction`)."""
 
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
-            db = self._db
-            if not db.is_closed():
+            with transaction(self, write):
                 return method(self, *args, **kwargs)
-            try:
-                if write and not self._pg:
-                    # SQLite has one writer at a time. Threads of this process queue on a lock
-                    # (woken at once) rather than in SQLite's busy handler (which sleeps 1, 2,
-                    # 5 ... ms between tries); the write lock is then taken up front, so there
-                    # are no lock upgrades and no deadlocks.
-                    with self._write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
-                        return method(self, *args, **kwargs)
-                with db.connection_context(), db.atomic():
-                    return method(self, *args, **kwargs)
-            except pw.IntegrityError as e:
-                raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
 
         return wrapper
 

@@ -11,7 +11,7 @@ may carry a version label (a SemVer string).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import peewee as pw
 
@@ -26,7 +26,29 @@ class _Base(pw.Model):
     pass
 
 
-def bind_models(db: pw.Database) -> SimpleNamespace:
+@dataclass(frozen=True)
+class Models:
+    """The model classes of the current schema, bound to one database."""
+
+    SchemaVersion: type[pw.Model]
+    Experiment: type[pw.Model]
+    ExperimentTag: type[pw.Model]
+    Run: type[pw.Model]
+    Param: type[pw.Model]
+    Tag: type[pw.Model]
+    Metric: type[pw.Model]
+    LatestMetric: type[pw.Model]
+    Dataset: type[pw.Model]
+    Input: type[pw.Model]
+    InputTag: type[pw.Model]
+    RegisteredModel: type[pw.Model]
+    ModelVersion: type[pw.Model]
+    RegisteredModelTag: type[pw.Model]
+    ModelVersionTag: type[pw.Model]
+    RegisteredModelAlias: type[pw.Model]
+
+
+def bind_models(db: pw.Database) -> Models:
     """Return the model classes of the current schema, bound to ``db``."""
 
     def meta(table_name: str, **options):
@@ -95,10 +117,8 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
 
         Meta = meta("tags", primary_key=pw.CompositeKey("run", "key"))
 
-    class Metric(_Base):
-        # NaN is stored as value 0 with is_nan, +/-inf as +/-max double, as MLflow does; the
-        # primary key doubles as the (run, key, step, timestamp) history index and
-        # de-duplicates identical points like MLflow's metric_pk.
+    class _MetricPoint(_Base):
+        # NaN is stored as value 0 with is_nan, +/-inf as +/-max double, as MLflow does.
         run = _run_fk()
         key = pw.CharField(max_length=250)
         step = pw.BigIntegerField(default=0)
@@ -106,19 +126,15 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
         value = pw.DoubleField()
         is_nan = pw.BooleanField(default=False)
 
+    class Metric(_MetricPoint):
+        # The primary key doubles as the (run, key, step, timestamp) history index and
+        # de-duplicates identical points like MLflow's metric_pk.
         Meta = meta(
             "metrics",
             primary_key=pw.CompositeKey("run", "key", "step", "timestamp", "value", "is_nan"),
         )
 
-    class LatestMetric(_Base):
-        run = _run_fk()
-        key = pw.CharField(max_length=250)
-        step = pw.BigIntegerField(default=0)
-        timestamp = pw.BigIntegerField()
-        value = pw.DoubleField()
-        is_nan = pw.BooleanField(default=False)
-
+    class LatestMetric(_MetricPoint):
         Meta = meta(
             "latest_metrics",
             primary_key=pw.CompositeKey("run", "key"),
@@ -254,7 +270,7 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
             constraints=[by_name],
         )
 
-    return SimpleNamespace(
+    return Models(
         SchemaVersion=SchemaVersion,
         Experiment=Experiment,
         ExperimentTag=ExperimentTag,
@@ -274,7 +290,7 @@ def bind_models(db: pw.Database) -> SimpleNamespace:
     )
 
 
-def _migrate_to_v1(db: pw.Database, m: SimpleNamespace) -> None:
+def _migrate_to_v1(db: pw.Database, m: Models) -> None:
     db.create_tables(
         [
             m.Experiment,
@@ -292,7 +308,7 @@ def _migrate_to_v1(db: pw.Database, m: SimpleNamespace) -> None:
     )
 
 
-def _migrate_to_v2(db: pw.Database, m: SimpleNamespace) -> None:
+def _migrate_to_v2(db: pw.Database, m: Models) -> None:
     """The model registry. One table at a time, referenced before referencing: the foreign keys
     are table constraints, which peewee does not order by."""
     for model in (
@@ -305,7 +321,7 @@ def _migrate_to_v2(db: pw.Database, m: SimpleNamespace) -> None:
         db.create_tables([model], safe=True)
 
 
-def _migrate_to_v3(db: pw.Database, m: SimpleNamespace) -> None:
+def _migrate_to_v3(db: pw.Database, m: Models) -> None:
     """Namespaces. A database created at this version already has them (the earlier steps
     create the current tables). In an older one every existing row lands in namespace 0:
     experiments gain the column in place, and their global unique index on names becomes one
@@ -353,7 +369,7 @@ def _migrate_to_v3(db: pw.Database, m: SimpleNamespace) -> None:
 MIGRATIONS = {1: _migrate_to_v1, 2: _migrate_to_v2, 3: _migrate_to_v3}
 
 
-def migrate(db: pw.Database, m: SimpleNamespace) -> int:
+def migrate(db: pw.Database, m: Models) -> int:
     """Bring the schema to SCHEMA_VERSION; returns the version found before. Caller holds a
     connection; this runs in its own transaction, serialised across processes."""
     is_pg = isinstance(db, pw.PostgresqlDatabase)

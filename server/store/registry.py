@@ -15,33 +15,22 @@ from server.errors import MlflowError, already_exists, invalid, not_found
 
 from . import registry_rules as r
 from . import search, shapes
+from .base import StoreBase
 from .db import chunks, transactional
 from .experiments import now_ms
-from .scope import namespace
 
 _CHUNK = 900  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
 
-class RegistryStore:
-    m: object
-    _db: pw.Database
-    _pg: bool
-    # When set, model versions carry a label (a dialect's version string, e.g. SemVer), listed
-    # among their aliases; requests name a version by its label, or by its number.
-    labelled_versions: bool = False
-
+class RegistryStore(StoreBase):
     # ---- reading -------------------------------------------------------------------------
-
-    def _text(self, column):
-        """Byte-wise text order on both backends (SQLite's default), whatever PG's collation."""
-        return pw.NodeList((column, pw.SQL('COLLATE "C"'))) if self._pg else column
 
     def _model_row(self, name):
         r.validate_model_name(name)
-        RM = self.m.RegisteredModel
+        RM = self.models.RegisteredModel
         row = (
             RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description)
-            .where(RM.name == name, RM.project == namespace())
+            .where(RM.name == name, RM.project == self.project)
             .tuples()
             .first()
         )
@@ -52,8 +41,8 @@ class RegistryStore:
     def _version_row(self, name, version):
         """The columns of a live model version; raises as 2.7.1 does when there is none."""
         r.validate_model_name(name)
-        MV = self.m.ModelVersion
-        if self.labelled_versions and not str(version).isdigit():
+        MV = self.models.ModelVersion
+        if self.version_labels and not str(version).isdigit():
             which = MV.version_label == str(version)
         else:
             number = r.model_version_number(version)
@@ -63,7 +52,7 @@ class RegistryStore:
             row = (
                 MV.select(*shapes.model_version_columns(MV))
                 .where(
-                    MV.project == namespace(),
+                    MV.project == self.project,
                     MV.name == name,
                     which,
                     MV.current_stage != r.STAGE_DELETED,
@@ -77,11 +66,11 @@ class RegistryStore:
 
     def _version_tags(self, keys) -> dict[tuple, list]:
         """(name, version) -> [(key, value)] for the given (name, version) pairs."""
-        T = self.m.ModelVersionTag
+        T = self.models.ModelVersionTag
         out: dict[tuple, list] = {}
         for part in chunks(sorted(set(keys)), _CHUNK):
             q = T.select(T.name, T.version, T.key, T.value).where(
-                T.project == namespace(), pw.Tuple(T.name, T.version).in_(part)
+                T.project == self.project, pw.Tuple(T.name, T.version).in_(part)
             )
             for name, version, key, value in q.order_by(T.name, T.version, T.key).tuples():
                 out.setdefault((name, version), []).append((key, value))
@@ -91,13 +80,13 @@ class RegistryStore:
         tags = self._version_tags([(row[0], row[1]) for row in rows])
         aliases: dict[tuple, list] = {}
         if with_aliases and rows:
-            A = self.m.RegisteredModelAlias
+            A = self.models.RegisteredModelAlias
             names = sorted({row[0] for row in rows})
             for part in chunks(names, _CHUNK):
                 q = A.select(A.name, A.version, A.alias).where(
-                    A.project == namespace(), A.name.in_(part)
+                    A.project == self.project, A.name.in_(part)
                 )
-                for name, version, alias in q.order_by(A.name, self._text(A.alias)).tuples():
+                for name, version, alias in q.order_by(A.name, self.text_order(A.alias)).tuples():
                     aliases.setdefault((name, version), []).append(alias)
         return [
             shapes.model_version(row, tags.get((row[0], row[1])), aliases.get((row[0], row[1])))
@@ -107,8 +96,8 @@ class RegistryStore:
     def _latest_versions(self, names) -> dict[str, list]:
         """name -> its latest live version per stage, in 2.7.1's order: stages by the lowest
         version that holds them."""
-        MV = self.m.ModelVersion
-        ns = namespace()
+        MV = self.models.ModelVersion
+        ns = self.project
         out: dict[str, list] = {}
         for part in chunks(sorted(set(names)), _CHUNK):
             G = MV.alias("g")
@@ -136,8 +125,8 @@ class RegistryStore:
     def _registered_models(self, rows) -> list[dict]:
         names = [row[0] for row in rows]
         latest = self._latest_versions(names)
-        T, A = self.m.RegisteredModelTag, self.m.RegisteredModelAlias
-        ns = namespace()
+        T, A = self.models.RegisteredModelTag, self.models.RegisteredModelAlias
+        ns = self.project
         tags: dict[str, list] = {}
         aliases: dict[str, list] = {}
         for part in chunks(sorted(set(names)), _CHUNK):
@@ -145,7 +134,7 @@ class RegistryStore:
             for name, key, value in q.order_by(T.name, T.key).tuples():
                 tags.setdefault(name, []).append((key, value))
             q = A.select(A.name, A.alias, A.version).where(A.project == ns, A.name.in_(part))
-            for name, alias, version in q.order_by(A.name, self._text(A.alias)).tuples():
+            for name, alias, version in q.order_by(A.name, self.text_order(A.alias)).tuples():
                 aliases.setdefault(name, []).append((alias, version))
         return [
             shapes.registered_model(row, latest.get(row[0]), tags.get(row[0]), aliases.get(row[0]))
@@ -161,14 +150,14 @@ class RegistryStore:
         for tag in tags or ():
             r.validate_registered_model_tag(tag["key"], tag.get("value"))
             pairs[tag["key"]] = tag.get("value")  # the last value of a key wins, as 2.7.1
-        RM, T = self.m.RegisteredModel, self.m.RegisteredModelTag
-        ns = namespace()
+        RM, T = self.models.RegisteredModel, self.models.RegisteredModelTag
+        ns = self.project
         exists = already_exists(f"Registered Model (name={name}) already exists.")
         if RM.select().where(RM.project == ns, RM.name == name).exists():
             raise exists
         t = now_ms()
         try:
-            with self._db.atomic():
+            with self.db.atomic():
                 RM.insert(
                     name=name,
                     project=ns,
@@ -192,10 +181,10 @@ class RegistryStore:
     @transactional()
     def update_registered_model(self, name, description=None) -> dict:
         row = self._model_row(name)
-        RM = self.m.RegisteredModel
+        RM = self.models.RegisteredModel
         t = now_ms()
         RM.update(description=description, last_updated_time=t).where(
-            RM.project == namespace(), RM.name == name
+            RM.project == self.project, RM.name == name
         ).execute()
         return self._registered_models([(row[0], row[1], t, description)])[0]
 
@@ -203,8 +192,8 @@ class RegistryStore:
     def rename_registered_model(self, name, new_name) -> dict:
         r.validate_model_name(new_name)
         row = self._model_row(name)
-        RM, MV = self.m.RegisteredModel, self.m.ModelVersion
-        ns = namespace()
+        RM, MV = self.models.RegisteredModel, self.models.ModelVersion
+        ns = self.project
         if new_name != name and RM.select().where(RM.project == ns, RM.name == new_name).exists():
             raise already_exists(f"Registered Model (name={new_name}) already exists.")
         t = now_ms()
@@ -218,9 +207,9 @@ class RegistryStore:
     @transactional()
     def delete_registered_model(self, name) -> None:
         self._model_row(name)
-        RM = self.m.RegisteredModel
+        RM = self.models.RegisteredModel
         # Versions, their tags, the model's tags and aliases go with it (ON DELETE CASCADE).
-        RM.delete().where(RM.project == namespace(), RM.name == name).execute()
+        RM.delete().where(RM.project == self.project, RM.name == name).execute()
 
     @transactional(write=False)
     def search_registered_models(
@@ -234,7 +223,7 @@ class RegistryStore:
         """-> (registered models, next_page_token or None). `name_contains`: only the models
         whose name contains this string (case-sensitive, no wildcards)."""
         r.validate_registered_models_max_results(max_results)
-        query = search.registered_model_query(self.m, filter_string, order_by, name_contains)
+        query = search.registered_model_query(self, filter_string, order_by, name_contains)
         rows, token = search.page(query, max_results, page_token)
         return self._registered_models(rows), token
 
@@ -250,8 +239,8 @@ class RegistryStore:
         r.validate_model_name(name)
         r.validate_registered_model_tag(key, value)
         self._model_row(name)
-        T = self.m.RegisteredModelTag
-        T.insert(project=namespace(), name=name, key=key, value=value).on_conflict(
+        T = self.models.RegisteredModelTag
+        T.insert(project=self.project, name=name, key=key, value=value).on_conflict(
             conflict_target=[T.project, T.name, T.key], update={T.value: value}
         ).execute()
 
@@ -260,8 +249,8 @@ class RegistryStore:
         r.validate_model_name(name)
         r.validate_tag_key(key)
         self._model_row(name)
-        T = self.m.RegisteredModelTag
-        T.delete().where(T.project == namespace(), T.name == name, T.key == key).execute()
+        T = self.models.RegisteredModelTag
+        T.delete().where(T.project == self.project, T.name == name, T.key == key).execute()
 
     # ---- model versions --------------------------------------------------------------------
 
@@ -269,7 +258,7 @@ class RegistryStore:
     def create_model_version(
         self, name, source, run_id=None, tags=(), run_link=None, description=None, label=None
     ) -> dict:
-        """`label`: the version's label (see `labelled_versions`), unique within the model."""
+        """`label`: the version's label (see StoreBase.version_labels), unique within the model."""
         r.validate_source(source, (lambda: self._run_artifact_uri(run_id)) if run_id else None)
         r.validate_model_name(name)
         pairs = {}
@@ -277,8 +266,12 @@ class RegistryStore:
             r.validate_model_version_tag(tag["key"], tag.get("value"))
             pairs[tag["key"]] = tag.get("value")
         self._model_row(name)
-        RM, MV, T = self.m.RegisteredModel, self.m.ModelVersion, self.m.ModelVersionTag
-        ns = namespace()
+        RM, MV, T = (
+            self.models.RegisteredModel,
+            self.models.ModelVersion,
+            self.models.ModelVersionTag,
+        )
+        ns = self.project
         t = now_ms()
         # Updating the model first locks its row: concurrent creates take numbers in turn.
         RM.update(last_updated_time=t).where(RM.project == ns, RM.name == name).execute()
@@ -315,10 +308,10 @@ class RegistryStore:
     def model_versions_of(self, name) -> list[dict]:
         """Every live version of a model, oldest first."""
         self._model_row(name)
-        MV = self.m.ModelVersion
+        MV = self.models.ModelVersion
         q = (
             MV.select(*shapes.model_version_columns(MV))
-            .where(MV.project == namespace(), MV.name == name, MV.current_stage != r.STAGE_DELETED)
+            .where(MV.project == self.project, MV.name == name, MV.current_stage != r.STAGE_DELETED)
             .order_by(MV.version)
         )
         return self._model_versions(list(q.tuples()))
@@ -326,9 +319,9 @@ class RegistryStore:
     @transactional()
     def update_model_version(self, name, version, description=None) -> dict:
         row = self._version_row(name, version)
-        MV = self.m.ModelVersion
+        MV = self.models.ModelVersion
         MV.update(description=description, last_updated_time=now_ms()).where(
-            MV.project == namespace(), MV.name == row[0], MV.version == row[1]
+            MV.project == self.project, MV.name == row[0], MV.version == row[1]
         ).execute()
         return self._one_version(name, version)
 
@@ -345,8 +338,8 @@ class RegistryStore:
                 f"'{stage}' is not an Active stage. Valid stages are {r.ACTIVE_STAGES}"
             )
         row = self._version_row(name, version)
-        RM, MV = self.m.RegisteredModel, self.m.ModelVersion
-        ns = namespace()
+        RM, MV = self.models.RegisteredModel, self.models.ModelVersion
+        ns = self.project
         t = now_ms()
         if archive_existing_versions:
             MV.update(current_stage=r.STAGE_ARCHIVED, last_updated_time=t).where(
@@ -361,8 +354,8 @@ class RegistryStore:
     @transactional()
     def delete_model_version(self, name, version) -> None:
         row = self._version_row(name, version)
-        RM, MV = self.m.RegisteredModel, self.m.ModelVersion
-        ns = namespace()
+        RM, MV = self.models.RegisteredModel, self.models.ModelVersion
+        ns = self.project
         t = now_ms()
         RM.update(last_updated_time=t).where(RM.project == ns, RM.name == row[0]).execute()
         # 2.7.1 means to drop the aliases of the version here but compares the version as sent
@@ -394,7 +387,7 @@ class RegistryStore:
     ):
         """-> (model versions, next_page_token or None). Like 2.7.1, without their aliases."""
         r.validate_model_versions_max_results(max_results)
-        query = search.model_version_query(self.m, filter_string, order_by)
+        query = search.model_version_query(self, filter_string, order_by)
         rows, token = search.page(query, max_results, page_token)
         return self._model_versions(rows), token
 
@@ -404,9 +397,9 @@ class RegistryStore:
         r.model_version_number(version)
         r.validate_model_version_tag(key, value)
         row = self._version_row(name, version)
-        T = self.m.ModelVersionTag
+        T = self.models.ModelVersionTag
         T.insert(
-            project=namespace(), name=row[0], version=row[1], key=key, value=value
+            project=self.project, name=row[0], version=row[1], key=key, value=value
         ).on_conflict(
             conflict_target=[T.project, T.name, T.version, T.key], update={T.value: value}
         ).execute()
@@ -417,9 +410,9 @@ class RegistryStore:
         r.model_version_number(version)
         r.validate_tag_key(key)
         row = self._version_row(name, version)
-        T = self.m.ModelVersionTag
+        T = self.models.ModelVersionTag
         T.delete().where(
-            T.project == namespace(), T.name == row[0], T.version == row[1], T.key == key
+            T.project == self.project, T.name == row[0], T.version == row[1], T.key == key
         ).execute()
 
     # ---- aliases ---------------------------------------------------------------------------
@@ -430,8 +423,8 @@ class RegistryStore:
         r.validate_alias(alias)
         r.model_version_number(version)
         row = self._version_row(name, version)
-        A = self.m.RegisteredModelAlias
-        A.insert(project=namespace(), name=row[0], alias=alias, version=row[1]).on_conflict(
+        A = self.models.RegisteredModelAlias
+        A.insert(project=self.project, name=row[0], alias=alias, version=row[1]).on_conflict(
             conflict_target=[A.project, A.name, A.alias], update={A.version: row[1]}
         ).execute()
 
@@ -440,17 +433,17 @@ class RegistryStore:
         r.validate_model_name(name)
         r.validate_alias(alias)
         self._model_row(name)
-        A = self.m.RegisteredModelAlias
-        A.delete().where(A.project == namespace(), A.name == name, A.alias == alias).execute()
+        A = self.models.RegisteredModelAlias
+        A.delete().where(A.project == self.project, A.name == name, A.alias == alias).execute()
 
     @transactional(write=False)
     def get_model_version_by_alias(self, name, alias) -> dict:
         r.validate_model_name(name)
         r.validate_alias(alias)
-        A = self.m.RegisteredModelAlias
+        A = self.models.RegisteredModelAlias
         version = (
             A.select(A.version)
-            .where(A.project == namespace(), A.name == name, A.alias == alias)
+            .where(A.project == self.project, A.name == name, A.alias == alias)
             .scalar()
         )
         if version is None:

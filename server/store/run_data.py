@@ -8,16 +8,13 @@ import uuid
 import peewee as pw
 
 from . import shapes
-from .db import SqlCache, chunks
-from .scope import namespace
+from .base import StoreBase
+from .db import chunks
 
 _CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per statement
 
 
-class RunData:
-    m: object
-    _sql_cache: SqlCache
-
+class RunData(StoreBase):
     def _load_runs(self, run_ids) -> list[dict]:
         """Runs in the order of ``run_ids`` (missing ids skipped): 4 queries per chunk."""
         out = []
@@ -28,11 +25,11 @@ class RunData:
     def _load_chunk(self, run_ids) -> list[dict]:
         if not run_ids:
             return []
-        R, L, P, T = self.m.Run, self.m.LatestMetric, self.m.Param, self.m.Tag
-        E = self.m.Experiment
-        sql = self._sql_cache
+        R, L, P, T = self.models.Run, self.models.LatestMetric, self.models.Param, self.models.Tag
+        E = self.models.Experiment
+        sql = self.sql
         cols = [R.experiment if c == "experiment_id" else getattr(R, c) for c in shapes.RUN_COLUMNS]
-        ns = namespace()
+        ns = self.project
         rows = sql.execute(
             ("runs", len(run_ids)),
             lambda: (
@@ -89,8 +86,8 @@ class RunData:
         return runs
 
     def _load_inputs(self, run_ids) -> dict[str, list]:
-        In, D, IT = self.m.Input, self.m.Dataset, self.m.InputTag
-        rows = self._sql_cache.execute(
+        In, D, IT = self.models.Input, self.models.Dataset, self.models.InputTag
+        rows = self.sql.execute(
             ("inputs", len(run_ids)),
             lambda: (
                 In.select(
@@ -129,7 +126,7 @@ class RunData:
         and keeps the tags of its first link, as 2.7.1."""
         if not dataset_inputs:
             return
-        D, In, IT = self.m.Dataset, self.m.Input, self.m.InputTag
+        D, In, IT = self.models.Dataset, self.models.Input, self.models.InputTag
         first: dict[tuple, dict] = {}
         for d in dataset_inputs:
             first.setdefault((d["dataset"]["name"], d["dataset"]["digest"]), d)

@@ -14,10 +14,9 @@ from server.errors import MlflowError, invalid
 
 from . import search_grammar as g
 from . import shapes
-from .scope import namespace
-from .validation import validate_order_by_count
+from .base import StoreBase, text_order
+from .validation import RUN_NAME_TAG, validate_order_by_count
 
-RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 _RUN_COLUMN = {
     "run_id": "run_uuid",
@@ -31,10 +30,6 @@ _RUN_COLUMN = {
 _NUMERIC_OPS = {">", ">=", "!=", "=", "<", "<="}
 _STRING_OPS = {"!=", "=", "LIKE", "ILIKE"}
 _STRING_ATTRIBUTE_OPS = _STRING_OPS | {"IN", "NOT IN"}
-
-
-def _is_pg(models) -> bool:
-    return isinstance(models.Run._meta.database, pw.PostgresqlDatabase)
 
 
 def _compare(pg: bool, lhs, comparator: str, value):
@@ -57,13 +52,6 @@ def _check_comparator(comparator: str, allowed: set, what: str = "") -> None:
         raise invalid(f"Invalid comparator '{comparator}' not one of '{allowed}'{what}")
 
 
-def _number(text: str):
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
 def _exists(query) -> pw.Node:
     return pw.NodeList((pw.SQL("EXISTS"), query))
 
@@ -76,7 +64,7 @@ def _run_filter(m, pg: bool, clause: dict):
         key = g.translate_key_alias(key)
         if key in ("start_time", "end_time"):
             _check_comparator(op, _NUMERIC_OPS)
-            return _compare(pg, getattr(R, key), op, _number(value))
+            return _compare(pg, getattr(R, key), op, g.number_value(value))
         _check_comparator(op, _STRING_ATTRIBUTE_OPS)
         if key == "run_name":
             # As 2.7.1: the run name is searched through its mlflow.runName tag.
@@ -123,14 +111,9 @@ def _run_filter(m, pg: bool, clause: dict):
     raise invalid(f"Invalid search expression type '{kind}'")
 
 
-def _text_order(pg: bool, column):
-    # Same byte-wise order on both backends, whatever the PostgreSQL database's collation.
-    return pw.NodeList((column, pw.SQL('COLLATE "C"'))) if pg else column
-
-
-def run_query(m, experiment_ids, stages, filter_string, order_by):
+def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by):
     """SELECT run_uuid FROM runs ... with the filter and ordering applied; caller pages it."""
-    pg = _is_pg(m)
+    m, pg = store.models, store.pg
     R = m.Run
     query = R.select(R.run_uuid).where(R.experiment.in_(experiment_ids))
     query = query.where(R.lifecycle_stage.in_(list(stages)))
@@ -149,7 +132,7 @@ def run_query(m, experiment_ids, stages, filter_string, order_by):
             column = getattr(R, _RUN_COLUMN[key])
             missing = pw.Case(None, [(column.is_null(), 1)], 0)
             if key not in ("start_time", "end_time"):
-                column = _text_order(pg, column)
+                column = text_order(pg, column)
         elif kind in (g.METRIC, g.PARAM, g.TAG):
             model = {g.METRIC: m.LatestMetric, g.PARAM: m.Param, g.TAG: m.Tag}[kind]
             E = model.alias(f"order_{len(seen)}")
@@ -160,7 +143,7 @@ def run_query(m, experiment_ids, stages, filter_string, order_by):
                 column = E.value
             else:
                 missing = pw.Case(None, [(E.value.is_null(), 1)], 0)
-                column = _text_order(pg, E.value)
+                column = text_order(pg, E.value)
         else:
             raise invalid(f"Invalid identifier type '{kind}'")
         ordering += [missing.asc(), column.asc() if ascending else column.desc()]
@@ -170,12 +153,12 @@ def run_query(m, experiment_ids, stages, filter_string, order_by):
     return query.order_by(*ordering)
 
 
-def experiment_query(m, stages, filter_string, order_by):
+def experiment_query(store: StoreBase, stages, filter_string, order_by):
     """SELECT the experiment columns with the filter and ordering applied; caller pages it."""
-    pg = _is_pg(m)
+    m, pg = store.models, store.pg
     E = m.Experiment
     query = E.select(*shapes.experiment_columns(E)).where(
-        E.lifecycle_stage.in_(list(stages)), E.project == namespace()
+        E.lifecycle_stage.in_(list(stages)), E.project == store.project
     )
     for clause in g.parse_filter(filter_string, experiments=True):
         kind, key, op, value = (clause[k] for k in ("type", "key", "comparator", "value"))
@@ -183,7 +166,7 @@ def experiment_query(m, stages, filter_string, order_by):
             if key in g.EXPERIMENT_NUMERIC_ATTRIBUTES:
                 if op not in _NUMERIC_OPS:
                     raise invalid(f"Invalid comparator for numeric attribute: {op}")
-                query = query.where(_compare(pg, getattr(E, key), op, _number(value)))
+                query = query.where(_compare(pg, getattr(E, key), op, g.number_value(value)))
             else:
                 if op not in _STRING_OPS:
                     raise invalid(f"Invalid comparator for string attribute: {op}")
@@ -209,7 +192,7 @@ def experiment_query(m, stages, filter_string, order_by):
             raise invalid(f"Invalid order_by entity: {kind}")
         column = getattr(E, key)
         has_id = has_id or key == "experiment_id"
-        column = _text_order(pg, column) if key == "name" else column
+        column = text_order(pg, column) if key == "name" else column
         ordering.append(column.asc() if ascending else column.desc())
     if not has_id:
         ordering.append(E.experiment_id.desc())  # 2.7.1's tie-breaker, descending
@@ -248,13 +231,13 @@ def _duplicate_order_by(order_by) -> MlflowError:
     return invalid(f"`order_by` contains duplicate fields: {list(order_by)}")
 
 
-def registered_model_query(m, filter_string, order_by, name_contains=None):
+def registered_model_query(store: StoreBase, filter_string, order_by, name_contains=None):
     """SELECT (name, creation_time, last_updated_time, description) of the registered models
     a filter (and, given, a substring of their name) selects, in order; the caller pages it."""
-    pg = _is_pg(m)
+    m, pg = store.models, store.pg
     RM = m.RegisteredModel
     query = RM.select(RM.name, RM.creation_time, RM.last_updated_time, RM.description).where(
-        RM.project == namespace()
+        RM.project == store.project
     )
     if name_contains:
         position = (
@@ -288,10 +271,10 @@ def registered_model_query(m, filter_string, order_by, name_contains=None):
         if column in seen:
             raise _duplicate_order_by(order_by)
         seen.add(column)
-        field = _text_order(pg, RM.name) if column == "name" else RM.last_updated_time
+        field = text_order(pg, RM.name) if column == "name" else RM.last_updated_time
         ordering.append(field.asc() if ascending else field.desc())
     if "name" not in seen:
-        ordering.append(_text_order(pg, RM.name).asc())
+        ordering.append(text_order(pg, RM.name).asc())
     return query.order_by(*ordering)
 
 
@@ -319,14 +302,14 @@ def _version_number(value):
             return None
 
 
-def model_version_query(m, filter_string, order_by):
+def model_version_query(store: StoreBase, filter_string, order_by):
     """SELECT the model-version columns of the live versions a filter selects, in order; the
     caller pages it."""
 
-    pg = _is_pg(m)
+    m, pg = store.models, store.pg
     MV = m.ModelVersion
     query = MV.select(*shapes.model_version_columns(MV)).where(
-        MV.current_stage != _DELETED_STAGE, MV.project == namespace()
+        MV.current_stage != _DELETED_STAGE, MV.project == store.project
     )
     clauses = g.parse_registry_filter(
         filter_string, g.MODEL_VERSION_SEARCH_ATTRIBUTES, g.MODEL_VERSION_NUMERIC_ATTRIBUTES
@@ -373,10 +356,10 @@ def model_version_query(m, filter_string, order_by):
         if column in seen:
             raise _duplicate_order_by(order_by)
         seen.add(column)
-        field = _text_order(pg, MV.name) if column == "name" else getattr(MV, column)
+        field = text_order(pg, MV.name) if column == "name" else getattr(MV, column)
         ordering.append(field.asc() if ascending else field.desc())
     if "name" not in seen:
-        ordering.append(_text_order(pg, MV.name).asc())
+        ordering.append(text_order(pg, MV.name).asc())
     if "version" not in seen:
         ordering.append(MV.version.desc())
     return query.order_by(*ordering)

@@ -290,7 +290,7 @@ def parse_registry_filter(filter_string, valid_attributes, numeric_attributes=()
                     f"Only the '{set(numeric_attributes)}' attributes support comparison with "
                     "numeric values."
                 )
-            value = _number_value(value)
+            value = number_value(value)
         else:
             raise invalid(
                 "Expected a quoted string value or a list of quoted string values for "
@@ -301,7 +301,8 @@ def parse_registry_filter(filter_string, valid_attributes, numeric_attributes=()
     return _parse_clauses(filter_string, clause)
 
 
-def _number_value(text: str):
+def number_value(text: str) -> int | float:
+    """A numeric filter value as MLflow reads it: an int where it is one, else a float."""
     try:
         return int(text)
     except ValueError:

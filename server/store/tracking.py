@@ -1,4 +1,5 @@
-"""The tracking store: experiments and runs, named after MLflow's RPCs. The only place with SQL.
+"""The tracking store: runs, named after MLflow's RPCs, and the store object that joins the parts
+(experiments.py, run_data.py, registry.py) over the state they share (base.py).
 
 Every public method runs in one transaction and raises MlflowError with MLflow 2.7.1's error code
 (and, where feasible, its message). Return values are wire-shaped dicts (see shapes.py).
@@ -7,7 +8,6 @@ Every public method runs in one transaction and raises MlflowError with MLflow 2
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 
 import peewee as pw
@@ -16,15 +16,14 @@ from server.errors import MlflowError, invalid, not_found
 
 from . import search, shapes
 from . import validation as v
-from .db import SqlCache, bulk_insert, connect, is_postgres, transaction, transactional
-from .experiments import Experiments, _experiment_pk, _stages, now_ms
-from .models import bind_models, migrate
+from .db import bulk_insert, connect, transactional
+from .experiments import Experiments, experiment_pk, now_ms, view_stages
+from .models import migrate
 from .names import random_run_name
 from .registry import RegistryStore
 from .run_data import RunData
-from .scope import namespace
+from .validation import RUN_NAME_TAG
 
-RUN_NAME_TAG = "mlflow.runName"
 LOGGED_MODELS_TAG = "mlflow.log-model.history"
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 _IGNORE_CONFLICT = " ON CONFLICT DO NOTHING"
@@ -39,39 +38,35 @@ _NEWER_METRIC = (
 _STATUS_NUMBERS = dict(enumerate(RUN_STATUSES, start=1))
 
 
-def open_store(db_url: str, artifact_root: str = "mlflow-artifacts:") -> TrackingStore:
-    """Connect, create or migrate the schema, ensure the Default experiment; return the store."""
-    return TrackingStore(connect(db_url), artifact_root)
+def open_store(
+    db_url: str, artifact_root: str = "mlflow-artifacts:", version_labels: bool = False
+) -> TrackingStore:
+    """Connect, create or migrate the schema, ensure the Default experiment; return the store
+    (unbound: see StoreBase.for_project). `version_labels`: see StoreBase."""
+    return TrackingStore(connect(db_url), artifact_root, version_labels)
 
 
 class TrackingStore(Experiments, RunData, RegistryStore):
-    def __init__(self, db: pw.Database, artifact_root: str = "mlflow-artifacts:"):
-        self._db = db
-        self._pg = is_postgres(db)
-        self._write_lock = threading.Lock()
-        self._sql_cache = SqlCache(db)
-        self.m = bind_models(db)
-        self.artifact_root = artifact_root
+    """The store: experiments, runs and the model registry, named after MLflow's RPCs."""
+
+    def __init__(self, db: pw.Database, artifact_root: str, version_labels: bool = False):
+        super().__init__(db, artifact_root, version_labels)
         with db.connection_context():
-            migrate(db, self.m)
+            migrate(db, self.models)
             self._ensure_default_experiment()
 
     def close(self) -> None:
-        self._db.close_all()
-
-    def transaction(self):
-        """A context in which several store calls run as one transaction."""
-        return transaction(self)
+        self.db.close_all()
 
     def _location(self, experiment_id) -> str:
         root = self.artifact_root
         return f"{root}{experiment_id}" if root.endswith("/") else f"{root}/{experiment_id}"
 
     def _ensure_default_experiment(self) -> None:
-        E = self.m.Experiment
-        with self._db.atomic() if self._pg else self._db.atomic("IMMEDIATE"):
-            if self._pg:
-                self._db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (0x6D6C666C6F78,))
+        E = self.models.Experiment
+        with self.db.atomic() if self.pg else self.db.atomic("IMMEDIATE"):
+            if self.pg:
+                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (0x6D6C666C6F78,))
             if not E.select().where(E.experiment_id == 0).exists():
                 t = now_ms()
                 E.insert(
@@ -88,9 +83,9 @@ class TrackingStore(Experiments, RunData, RegistryStore):
     def _run_row(self, run_id, active=False):
         """(experiment_id, lifecycle_stage, status, end_time, name) of a run; raises if missing,
         or if ``active`` and the run is deleted."""
-        R, E = self.m.Run, self.m.Experiment
-        ns = namespace()
-        row = self._sql_cache.execute(
+        R, E = self.models.Run, self.models.Experiment
+        ns = self.project
+        row = self.sql.execute(
             ("run_row",),
             lambda: (
                 R.select(R.experiment, R.lifecycle_stage, R.status, R.end_time, R.name)
@@ -138,9 +133,9 @@ class TrackingStore(Experiments, RunData, RegistryStore):
             f"{exp[2]}/{run_id}/artifacts",
             "active",
         )
-        bulk_insert(self._db, "runs", shapes.RUN_COLUMNS, [row])
+        bulk_insert(self.db, "runs", shapes.RUN_COLUMNS, [row])
         bulk_insert(
-            self._db,
+            self.db,
             "tags",
             ("run_uuid", "key", "value"),
             [(run_id, t["key"], t["value"]) for t in tags],
@@ -159,7 +154,7 @@ class TrackingStore(Experiments, RunData, RegistryStore):
 
     @transactional()
     def update_run_info(self, run_id, status=None, end_time=None, run_name=None) -> dict:
-        R = self.m.Run
+        R = self.models.Run
         self._run_row(run_id, active=True)
         changes = {}
         if status is not None:
@@ -179,7 +174,7 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         return shapes.run_info(row)
 
     def _set_run_stage(self, run_id, stage: str) -> None:
-        R = self.m.Run
+        R = self.models.Run
         self._run_row(run_id)
         R.update(
             lifecycle_stage=stage, deleted_time=now_ms() if stage == "deleted" else None
@@ -208,24 +203,24 @@ class TrackingStore(Experiments, RunData, RegistryStore):
             if best is None or row[2:5] > best[2:5]:
                 latest[row[1]] = row
         columns = ("run_uuid", "key", "step", "timestamp", "value", "is_nan")
-        bulk_insert(self._db, "metrics", columns, rows, _IGNORE_CONFLICT)
-        bulk_insert(self._db, "latest_metrics", columns, list(latest.values()), _NEWER_METRIC)
+        bulk_insert(self.db, "metrics", columns, rows, _IGNORE_CONFLICT)
+        bulk_insert(self.db, "latest_metrics", columns, list(latest.values()), _NEWER_METRIC)
 
     def _upsert_tags(self, run_id, pairs) -> None:
         rows = {key: (run_id, key, value) for key, value in pairs}  # last value of a key wins
         bulk_insert(
-            self._db,
+            self.db,
             "tags",
             ("run_uuid", "key", "value"),
             list(rows.values()),
             ' ON CONFLICT ("run_uuid", "key") DO UPDATE SET "value" = excluded."value"',
         )
         if RUN_NAME_TAG in rows:
-            R = self.m.Run
+            R = self.models.Run
             R.update(name=rows[RUN_NAME_TAG][2]).where(R.run_uuid == run_id).execute()
 
     def _insert_params(self, run_id, params) -> None:
-        P = self.m.Param
+        P = self.models.Param
 
         def refuse_changes(keys) -> dict:
             stored = dict(P.select(P.key, P.value).where(P.run == run_id, P.key.in_(keys)).tuples())
@@ -243,8 +238,8 @@ class TrackingStore(Experiments, RunData, RegistryStore):
 
         existing = refuse_changes([p["key"] for p in params])
         rows = [(run_id, p["key"], p["value"]) for p in params if p["key"] not in existing]
-        bulk_insert(self._db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
-        if rows and self._pg:
+        bulk_insert(self.db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
+        if rows and self.pg:
             # A concurrent request may have logged some of these keys first (the insert then
             # kept its values): refuse ours if they differ, as if it had come second.
             refuse_changes([row[1] for row in rows])
@@ -263,11 +258,11 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         value = "" if value is None else str(value)
         v.validate_param(key, value)
         self._run_row(run_id, active=True)
-        P = self.m.Param
+        P = self.models.Param
         old = P.select(P.value).where(P.run == run_id, P.key == key).scalar()
         if old is None:
             rows = [(run_id, key, value)]
-            bulk_insert(self._db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
+            bulk_insert(self.db, "params", ("run_uuid", "key", "value"), rows, _IGNORE_CONFLICT)
             # A concurrent request may have logged the key first, and its value stands.
             old = P.select(P.value).where(P.run == run_id, P.key == key).scalar()
         if old != value:
@@ -289,8 +284,8 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         """The keys of a run's params and of its tags. The run (active, else an error) stays
         locked until the caller's transaction ends, so that the keys cannot change meanwhile."""
         self._run_row(run_id, active=True)
-        R, P, T = self.m.Run, self.m.Param, self.m.Tag
-        if self._pg:  # SQLite's write transaction already holds the database's write lock
+        R, P, T = self.models.Run, self.models.Param, self.models.Tag
+        if self.pg:  # SQLite's write transaction already holds the database's write lock
             R.select(R.run_uuid).where(R.run_uuid == run_id).for_update().execute()
         params = {k for (k,) in P.select(P.key).where(P.run == run_id).tuples()}
         tags = {k for (k,) in T.select(T.key).where(T.run == run_id).tuples()}
@@ -299,7 +294,7 @@ class TrackingStore(Experiments, RunData, RegistryStore):
     @transactional()
     def delete_tag(self, run_id, key) -> None:
         self._run_row(run_id, active=True)
-        T = self.m.Tag
+        T = self.models.Tag
         if not T.delete().where(T.run == run_id, T.key == key).execute():
             raise not_found(f"No tag with name: {key} in run with id {run_id}")
 
@@ -330,7 +325,7 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         if missing:
             raise invalid(f"Model json is missing mandatory fields: {missing}")
         self._run_row(run_id, active=True)
-        T = self.m.Tag
+        T = self.models.Tag
         previous = T.select(T.value).where(T.run == run_id, T.key == LOGGED_MODELS_TAG).scalar()
         history = json.loads(previous) if previous else []
         value = json.dumps(history + [_model_dict(model)])
@@ -356,14 +351,14 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         if max_results is not None and max_results < 0:
             raise invalid(f"Invalid value {max_results} for parameter 'max_results' supplied.")
         offset = shapes.parse_page_token(page_token)
-        M, R, E = self.m.Metric, self.m.Run, self.m.Experiment
-        in_namespace = R.select(R.run_uuid).join(E, on=(R.experiment == E.experiment_id))
+        M, R, E = self.models.Metric, self.models.Run, self.models.Experiment
+        of_project = R.select(R.run_uuid).join(E, on=(R.experiment == E.experiment_id))
         q = (
             M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
             .where(
                 M.run == run_id,
                 M.key == metric_key,
-                M.run.in_(in_namespace.where(R.run_uuid == run_id, E.project == namespace())),
+                M.run.in_(of_project.where(R.run_uuid == run_id, E.project == self.project)),
             )
             .order_by(M.timestamp, M.step, M.value, M.is_nan)
         )
@@ -391,14 +386,14 @@ class TrackingStore(Experiments, RunData, RegistryStore):
         """-> (runs, next_page_token or None); a token whenever a page is full, as 2.7.1."""
         v.validate_search_max_results(max_results)
         offset = shapes.parse_page_token(page_token)
-        pks = [pk for pk in map(_experiment_pk, experiment_ids or ()) if pk is not None]
+        pks = [pk for pk in map(experiment_pk, experiment_ids or ()) if pk is not None]
         if pks:
-            E = self.m.Experiment
+            E = self.models.Experiment
             visible = E.select(E.experiment_id).where(
-                E.experiment_id.in_(pks), E.project == namespace()
+                E.experiment_id.in_(pks), E.project == self.project
             )
             pks = [pk for (pk,) in visible.tuples()]
-        query = search.run_query(self.m, pks, _stages(run_view_type), filter_string, order_by)
+        query = search.run_query(self, pks, view_stages(run_view_type), filter_string, order_by)
         run_ids = [r[0] for r in query.offset(offset).limit(max_results).tuples()]
         runs = self._load_runs(run_ids)
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None

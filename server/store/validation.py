@@ -14,9 +14,10 @@ import re
 
 from server.errors import MlflowError, invalid
 
+# The tag in which MLflow keeps a run's name (2.7.1 also stores it in the run's name column).
+RUN_NAME_TAG = "mlflow.runName"
 _VALID_KEY_NAME = re.compile(r"^[/\w.\- ]*$")
 RUN_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
-EXPERIMENT_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][\w\-]{0,63}$")
 
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 import tests.fuzz.hooks  # noqa: F401  (registers the hooks the CLI run loads from the config)
-from server.app import _App
+from server.app import App
 from server.settings import Settings
 from tests.fuzz.harness import CONFIG
 
@@ -20,7 +20,7 @@ from tests.fuzz.harness import CONFIG
 @pytest.fixture(scope="module")
 def asgi_schema(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("in-process")
-    app = _App(
+    app = App(
         Settings(
             backend_store_uri=f"sqlite:///{workdir / 'mlflow-compat.db'}",
             artifacts_destination=str(workdir / "artifacts"),

@@ -15,7 +15,7 @@ import pytest
 import requests
 import uvicorn
 
-from server.app import _App
+from server.app import App
 from server.settings import Settings
 from tests.fuzz.harness import Target, run_schemathesis
 from tools.peers import free_port
@@ -60,7 +60,7 @@ def broken_server(tmp_path):
     )
     port = free_port()
     config = uvicorn.Config(
-        CrashOnArtifactLocation(_App(settings)), host="127.0.0.1", port=port, log_level="critical"
+        CrashOnArtifactLocation(App(settings)), host="127.0.0.1", port=port, log_level="critical"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

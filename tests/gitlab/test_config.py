@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from server.app import check_settings
+from server.compose import compose
 from server.dialects.gitlab_config import ConfigError
 from server.settings import Settings
 from tests.gitlab.conftest import CONFIG
@@ -73,7 +73,7 @@ def test_config_errors_are_named(tmp_path, config_text, message):
     settings = Settings.defaults(tmp_path)
     settings = dataclasses.replace(settings, dialect="gitlab", gitlab_config=str(config))
     with pytest.raises(ConfigError) as e:
-        check_settings(settings)
+        compose(settings)
     assert str(e.value).startswith(f"gitlab config {config}: ") and message in str(e.value)
 
 

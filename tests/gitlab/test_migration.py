@@ -8,7 +8,6 @@ import pytest
 
 from server.errors import MlflowError
 from server.store import open_store
-from server.store.scope import in_namespace
 from tests.conftest import BACKENDS, backend_store_uri
 
 _CASCADE = "ON UPDATE CASCADE ON DELETE CASCADE"
@@ -58,20 +57,20 @@ REGISTRY_ROWS = (
 @pytest.fixture(params=BACKENDS)
 def version_2_database(request, tmp_path) -> str:
     url = backend_store_uri(request.param, tmp_path, request)
-    store = open_store(url)
+    store = open_store(url).for_project(0)
     store.create_run(store.create_experiment("kept"))
-    with store._db.connection_context(), store._db.atomic():
+    with store.db.connection_context(), store.db.atomic():
         for statement in VERSION_2 + REGISTRY_ROWS:
-            store._db.execute_sql(statement)
+            store.db.execute_sql(statement)
     store.close()
     return url
 
 
 def test_version_2_database_migrates(version_2_database):
-    store = open_store(version_2_database)
+    store = open_store(version_2_database).for_project(0)
     try:
-        V = store.m.SchemaVersion
-        with store._db.connection_context():
+        V = store.models.SchemaVersion
+        with store.db.connection_context():
             assert [v for (v,) in V.select(V.version).order_by(V.version).tuples()] == [1, 2, 3]
         kept = store.get_experiment_by_name("kept")
         assert len(store.search_runs([kept["experiment_id"]])[0]) == 1
@@ -96,16 +95,16 @@ def test_version_2_database_migrates(version_2_database):
         # The cascades still hold: a rename reaches versions, tags and aliases.
         store.rename_registered_model("model", "renamed")
         assert store.get_model_version("renamed", "1")["tags"] == version["tags"]
-        with in_namespace(7):
-            # Another namespace sees none of namespace 0 and may reuse its names.
-            with pytest.raises(MlflowError):
-                store.get_experiment(kept["experiment_id"])
-            with pytest.raises(MlflowError):
-                store.get_registered_model("renamed")
-            assert store.get_experiment(store.create_experiment("kept"))["name"] == "kept"
-            store.create_registered_model("renamed")
-            store.create_model_version("renamed", "mlflow-artifacts:/y")
-            assert store.get_model_version("renamed", "1")["source"] == "mlflow-artifacts:/y"
+        other = store.for_project(7)
+        # Another namespace sees none of namespace 0 and may reuse its names.
+        with pytest.raises(MlflowError):
+            other.get_experiment(kept["experiment_id"])
+        with pytest.raises(MlflowError):
+            other.get_registered_model("renamed")
+        assert other.get_experiment(other.create_experiment("kept"))["name"] == "kept"
+        other.create_registered_model("renamed")
+        other.create_model_version("renamed", "mlflow-artifacts:/y")
+        assert other.get_model_version("renamed", "1")["source"] == "mlflow-artifacts:/y"
         assert store.get_model_version("renamed", "1")["source"] == "mlflow-artifacts:/x"
     finally:
         store.close()

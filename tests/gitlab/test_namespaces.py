@@ -7,7 +7,6 @@ import threading
 import pytest
 
 from server.store import open_store
-from server.store.scope import in_namespace
 from tests.conftest import BACKENDS, backend_store_uri
 
 
@@ -23,8 +22,7 @@ def test_concurrent_creates_number_experiments_without_gaps(store):
 
     def create(i: int) -> None:
         try:
-            with in_namespace(5):
-                created.append(store.create_experiment(f"concurrent-{i}"))
+            created.append(store.for_project(5).create_experiment(f"concurrent-{i}"))
         except Exception as e:  # reported below
             errors.append(e)
 
@@ -34,10 +32,17 @@ def test_concurrent_creates_number_experiments_without_gaps(store):
     for t in threads:
         t.join()
     assert errors == []
-    with in_namespace(5):
-        numbers = store.experiment_numbers(created)
-        assert sorted(int(n) for n in numbers.values()) == list(range(1, 13))
-        assert store.experiment_id_of_number("3") in created
-    with in_namespace(6):
-        assert store.experiment_id_of_number("3") is None
-        assert store.experiment_numbers(created) == {}
+    five, six = store.for_project(5), store.for_project(6)
+    numbers = five.experiment_numbers(created)
+    assert sorted(int(n) for n in numbers.values()) == list(range(1, 13))
+    assert five.experiment_id_of_number("3") in created
+    assert six.experiment_id_of_number("3") is None
+    assert six.experiment_numbers(created) == {}
+
+
+def test_an_unbound_store_refuses_every_call(store):
+    # A store call with no project is a programming error, never a silent default project.
+    with pytest.raises(RuntimeError, match="without a project"):
+        store.create_experiment("nowhere")
+    with pytest.raises(RuntimeError, match="without a project"):
+        store.get_experiment("0")

@@ -33,7 +33,7 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def store(db_url):
-    s = open_store(db_url)
+    s = open_store(db_url).for_project(0)
     yield s
     s.close()
 

@@ -290,13 +290,13 @@ def test_search_reads_in_bulk(store, monkeypatch):
         store.create_model_version(f"m{i:02d}", "s3://b/x", tags=[{"key": "t", "value": "v"}])
         store.set_registered_model_alias(f"m{i:02d}", "champ", "1")
     counted = []
-    execute = store._db.execute_sql
+    execute = store.db.execute_sql
 
     def counting(sql, *args, **kwargs):
         counted.append(sql)
         return execute(sql, *args, **kwargs)
 
-    monkeypatch.setattr(store._db, "execute_sql", counting)
+    monkeypatch.setattr(store.db, "execute_sql", counting)
     found, _ = store.search_registered_models(max_results=30)
     selects = [s for s in counted if s.lstrip().upper().startswith("SELECT")]
     assert len(found) == 30 and len(selects) <= 6, selects
@@ -315,11 +315,11 @@ def test_version_1_database_upgrades_in_place(db_url):
         assert not db.table_exists("registered_models")
     db.close_all()
 
-    store = open_store(db_url)
+    store = open_store(db_url).for_project(0)
     try:
         assert store.get_experiment("7")["name"] == "old"
-        V = store.m.SchemaVersion
-        with store._db.connection_context():
+        V = store.models.SchemaVersion
+        with store.db.connection_context():
             versions = [r[0] for r in V.select(V.version).order_by(V.version).tuples()]
         assert versions == list(range(1, SCHEMA_VERSION + 1)) and SCHEMA_VERSION >= 2
         store.create_registered_model("m")

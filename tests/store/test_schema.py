@@ -14,8 +14,8 @@ from server.store.models import MIGRATIONS, SCHEMA_VERSION
 
 
 def _versions(store) -> list[int]:
-    V = store.m.SchemaVersion
-    with store._db.connection_context():
+    V = store.models.SchemaVersion
+    with store.db.connection_context():
         return [row[0] for row in V.select(V.version).order_by(V.version).tuples()]
 
 
@@ -25,10 +25,10 @@ def test_schema_version_recorded(store):
 
 
 def test_open_twice_is_idempotent(db_url):
-    first = open_store(db_url)
+    first = open_store(db_url).for_project(0)
     exp_id = first.create_experiment("kept")
     first.close()
-    second = open_store(db_url)
+    second = open_store(db_url).for_project(0)
     assert second.get_experiment(exp_id)["name"] == "kept"
     assert second.get_experiment("0")["name"] == "Default"
     assert _versions(second) == list(range(1, SCHEMA_VERSION + 1))
@@ -38,9 +38,9 @@ def test_open_twice_is_idempotent(db_url):
 
 
 def test_newer_schema_is_refused(db_url):
-    store = open_store(db_url)
-    with store._db.connection_context():
-        store.m.SchemaVersion.insert(version=SCHEMA_VERSION + 1).execute()
+    store = open_store(db_url).for_project(0)
+    with store.db.connection_context():
+        store.models.SchemaVersion.insert(version=SCHEMA_VERSION + 1).execute()
     store.close()
     with pytest.raises(RuntimeError, match="newer than this server"):
         open_store(db_url)
@@ -48,7 +48,7 @@ def test_newer_schema_is_refused(db_url):
 
 def _open_in_process(db_url: str, queue) -> None:
     try:
-        store = open_store(db_url)
+        store = open_store(db_url).for_project(0)
         queue.put(store.get_experiment("0")["name"])
         store.close()
     except Exception as e:  # reported to the parent
@@ -65,7 +65,7 @@ def test_concurrent_opens_from_processes(db_url):
     for p in procs:
         p.join(timeout=60)
     assert results == ["Default"] * 4
-    store = open_store(db_url)
+    store = open_store(db_url).for_project(0)
     assert _versions(store) == list(range(1, SCHEMA_VERSION + 1))
     found, _ = store.search_experiments(view_type="ALL")
     assert [e["experiment_id"] for e in found] == ["0"]
