@@ -122,7 +122,7 @@ class App:
         self.server = compose(settings)
         self.connexion_app = create_app(self.server)
         self._asgi = self.server.dialect.wrap_asgi(
-            MlflowBodyMiddleware(self.connexion_app), self.server.store, self.server.stock
+            MlflowBodyMiddleware(self.connexion_app), self.server.store, self.server.contract
         )
 
     async def __call__(self, scope, receive, send):

@@ -28,7 +28,6 @@ ARTIFACT_ROOT = "mlflow-artifacts:"
 class Server:
     settings: Settings
     dialect: MlflowDialect
-    stock: Contract  # the contract as the spec states it
     contract: Contract  # the contract as the dialect serves it
     store: TrackingStore  # unbound: the dialect binds it to a project per request
     artifacts: FileArtifactStore
@@ -57,8 +56,7 @@ def compose(settings: Settings) -> Server:
     cannot honour (a bad dialect config) and on an operation without a handler."""
     check_settings(settings)
     dialect = dialect_for(settings)
-    stock = Contract.load(settings.spec_path)
-    contract = stock.adapted(dialect.adapt_spec)
+    contract = Contract.load(settings.spec_path).adapted(dialect.adapt_spec)
     store = open_store(
         settings.backend_store_uri, artifact_root=ARTIFACT_ROOT, **dialect.store_options
     )
@@ -75,4 +73,4 @@ def compose(settings: Settings) -> Server:
     except BaseException:
         store.close()
         raise
-    return Server(settings, dialect, stock, contract, store, artifacts, handlers)
+    return Server(settings, dialect, contract, store, artifacts, handlers)

@@ -181,14 +181,21 @@ def _with_path(scope: dict, path: str) -> dict:
     return {**scope, "path": path, "raw_path": raw_path}
 
 
-async def send_error(send, error: MlflowError) -> None:
-    payload = WireJSON.dumps(error.to_dict()).encode()
+async def send_json(send, status: int, body: dict) -> None:
+    """A whole JSON response, sent before (or instead of) the app."""
+    payload = WireJSON.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
+async def send_error(send, error: MlflowError) -> None:
+    """MLflow's error body for `error`, sent before (or instead of) the app."""
+    await send_json(send, error.status, error.to_dict())
+
+
 def replay(messages: list[dict]):
+    """An ASGI `receive` that hands out `messages`, then a disconnect."""
     queue = list(messages)
 
     async def receive():

@@ -89,8 +89,8 @@ class GitLabDialect(MlflowDialect):
         shapes = {**stock, **public_methods(GitLabHandlers(store, stock, GitLabRequest(0, "")))}
         return {name: _dispatch(name, shape, handler_of) for name, shape in shapes.items()}
 
-    def wrap_asgi(self, app, store, stock: Contract):
-        return GitLabWire(app, self.config, store, stock)
+    def wrap_asgi(self, app, store, contract: Contract):
+        return GitLabWire(app, self.config, store, contract)
 
 
 def _dispatch(name: str, shape: t.Callable, handler_of) -> t.Callable:

@@ -95,12 +95,19 @@ class GitLabRequest:
     base_url: str  # scheme://host of the request, where GitLab's package URLs point
 
 
-def unsupported(method: str, path: str) -> MlflowError:
-    return MlflowError(
-        f"GitLab does not support {method} {path}: the MLflow client method that calls it is "
-        "not among the methods GitLab's MLflow client compatibility supports",
-        "ENDPOINT_NOT_FOUND",
-    )
+# What GitLab answers for a path or method it does not route, under /api/v4/ (so under a
+# project's MLflow prefix too): its Grape API ends with the catch-all
+#     route :any, '*path', feature_category: :not_owned do
+#       error!('404 Not Found', 404)
+#     end
+# (gitlabhq lib/api/api.rb), and Grape's `error!` with a string message answers JSON
+# {"error": <message>}. The MLflow API (lib/api/ml/mlflow/entrypoint.rb) declares no catch-all
+# of its own, and its routes authenticate in a `before` block that the catch-all does not run,
+# so the answer comes without a token check. A route's path with another method reaches the
+# catch-all too (Grape matches `route :any` before answering 405). The MLflow client reads that
+# body as an error without an error_code (INTERNAL_ERROR), not as ENDPOINT_NOT_FOUND.
+NOT_ROUTED_STATUS = 404
+NOT_ROUTED_BODY = {"error": "404 Not Found"}
 
 
 # ---- versions -----------------------------------------------------------------------------

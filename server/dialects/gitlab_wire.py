@@ -1,9 +1,10 @@
 """The GitLab dialect on the wire: project addressing, tokens, and which routes exist.
 
-Served (everything else answers 404 ENDPOINT_NOT_FOUND):
+Served (anything else under /api/v4/ answers GitLab's own 404, see gitlab_rules.NOT_ROUTED_BODY;
+other paths MLflow's 404 ENDPOINT_NOT_FOUND):
 - /health and /version, without a token;
 - /api/v4/projects/<id or URL-encoded path>/ml/mlflow/api/2.0/mlflow/<operation>: the MLflow
-  API, for the operations GitLab supports (others: 404 saying GitLab does not support them);
+  API, for the operations GitLab supports;
 - .../ml/mlflow/api/2.0/mlflow-artifacts/artifacts[/<run id>/<path>] (GET): the files of a model
   version, which get-download-uri names `mlflow-artifacts:/<run id>`;
 - /api/v4/projects/<project>/packages/generic/ml_experiment_<experiment>/<run id>/<file> (PUT,
@@ -28,13 +29,13 @@ from server.dialects.gitlab_config import GitLabConfig
 from server.dialects.gitlab_rules import (
     ARTIFACT_CAVEAT,
     MODEL_DIRECTORY,
-    SUPPORTED_OPERATIONS,
+    NOT_ROUTED_BODY,
+    NOT_ROUTED_STATUS,
     GitLabRequest,
     safe_artifact_path,
-    unsupported,
 )
 from server.errors import MlflowError, endpoint_not_found, invalid
-from server.wire import send_error, with_content_type
+from server.wire import send_error, send_json, with_content_type
 
 PROJECTS_PREFIX = "/api/v4/projects/"
 MLFLOW_PREFIX = "/ml/mlflow"
@@ -44,6 +45,11 @@ PACKAGES_PREFIX = "/packages/generic/"
 UNAUTHENTICATED_PATHS = ("/health", "/version")
 # Where the request's GitLabRequest travels to the handlers: connexion's per-request context.
 CONTEXT_KEY = "gitlab_request"
+API_V4 = "/api/v4/"
+
+
+class NotRouted(Exception):
+    """A path (or a method on it) GitLab has no route for: see gitlab_rules.NOT_ROUTED_BODY."""
 
 
 def with_gitlab_request(scope: dict, request: GitLabRequest) -> dict:
@@ -100,28 +106,32 @@ def _ok_as_200(send):
 class GitLabWire:
     """The ASGI layer in front of the app: GitLab's addressing, tokens and routes."""
 
-    def __init__(self, app, config: GitLabConfig, store, stock: Contract):
+    def __init__(self, app, config: GitLabConfig, store, contract: Contract):
         self.app = app
         self.config = config
         self.store = store  # unbound: each request binds its project
-        self.stock = stock  # the stock contract, to tell an unsupported operation from no route
+        self.contract = contract  # the operations GitLab serves (the dialect's contract)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if scope["path"] in UNAUTHENTICATED_PATHS:
             return await self.app(scope, receive, send)
+        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         try:
-            raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             if not raw.startswith(PROJECTS_PREFIX):
+                if raw.startswith(API_V4):
+                    raise NotRouted
                 raise endpoint_not_found()
             ref, _, tail = raw[len(PROJECTS_PREFIX) :].partition("/")
-            project = self._authorize(scope, unquote(ref))
             tail = unquote("/" + tail)
-            inner = self._route(scope, tail)
+            inner = self._route(scope, tail)  # routing comes first: see NOT_ROUTED_BODY
+            project = self._authorize(scope, unquote(ref))
             if inner is None:  # an artifact route: it needs the project's store to find the run
                 store = self.store.for_project(project.id)
                 inner = await to_thread.run_sync(self._artifact_route, store, scope, tail)
+        except NotRouted:
+            return await send_json(send, NOT_ROUTED_STATUS, NOT_ROUTED_BODY)
         except MlflowError as error:
             return await send_error(send, error)
         inner = with_gitlab_request(inner, GitLabRequest(project.id, _base_url(scope)))
@@ -144,28 +154,22 @@ class GitLabWire:
 
     def _route(self, scope, tail: str):
         """The scope of the stock route for an MLflow API path; None for an artifact route
-        (resolved later, in the project's namespace); raises for anything not served."""
+        (resolved later, with the project's store); NotRouted for anything GitLab does not
+        route."""
         method = scope["method"]
+        if method == "HEAD":  # Grape answers HEAD wherever it answers GET
+            method = "GET"
         if tail.startswith(MLFLOW_PREFIX + API_PREFIX):
             path = tail[len(MLFLOW_PREFIX) :]
-            operation = self.stock.operation_id(method, path)
-            if operation is not None and operation not in SUPPORTED_OPERATIONS:
-                raise unsupported(method, path)
+            if self.contract.operation_id(method, path) is None:
+                raise NotRouted
             return _with_path(scope, path)
         proxy = tail[len(MLFLOW_PREFIX) :] if tail.startswith(MLFLOW_PREFIX) else ""
-        if proxy == PROXY_PATH or proxy.startswith(PROXY_PATH + "/"):
-            if method in ("GET", "HEAD"):
-                return None
-            template = PROXY_PATH if proxy == PROXY_PATH else PROXY_PATH + "/{artifact_path}"
-            if self.stock.operation_id(method, template) is not None:
-                raise unsupported(method, proxy)
-            # A method the spec does not declare here: the app answers 405, running no handler.
-            return _with_path(scope, proxy)
-        if tail.startswith(PACKAGES_PREFIX):
-            if method not in ("GET", "PUT"):
-                raise unsupported(method, "/packages/generic")
+        if (proxy == PROXY_PATH or proxy.startswith(PROXY_PATH + "/")) and method == "GET":
             return None
-        raise endpoint_not_found()
+        if tail.startswith(PACKAGES_PREFIX) and method in ("GET", "PUT"):
+            return None
+        raise NotRouted
 
     # ---- artifact routes (run in a worker thread, in the project's namespace) ----------------
 

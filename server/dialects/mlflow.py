@@ -10,8 +10,8 @@ or store function asks which dialect it serves:
 - `store_options`: keyword arguments of `open_store` (e.g. model versions named by a label);
 - `handlers(store, artifacts)`: the operationId -> handler table, with the store bound to the
   project each request works in;
-- `wrap_asgi(app, store, stock)`: the ASGI layer in front of the app (URL prefix, auth, which
-  routes exist).
+- `wrap_asgi(app, store, contract)`: the ASGI layer in front of the app (URL prefix, auth,
+  which routes exist).
 """
 
 from __future__ import annotations
@@ -39,5 +39,5 @@ class MlflowDialect:
     def handlers(self, store, artifacts) -> dict[str, t.Callable]:
         return handler_table(store.for_project(STOCK_PROJECT), artifacts)
 
-    def wrap_asgi(self, app, store, stock: Contract):
+    def wrap_asgi(self, app, store, contract: Contract):
         return app

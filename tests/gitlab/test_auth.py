@@ -97,7 +97,34 @@ def test_only_the_project_prefix_is_served(gitlab):
     for path in ("/health", "/version"):
         assert requests.get(url + path, timeout=30).status_code == 200
     response = requests.get(f"{url}/api/v4/projects/1/issues", headers=headers, timeout=30)
-    _error(response, 404, "ENDPOINT_NOT_FOUND")
+    _not_routed(response)
+
+
+def _not_routed(response) -> None:
+    """GitLab's own answer for what its API does not route (its Grape catch-all)."""
+    assert response.status_code == 404, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "404 Not Found"}
+
+
+@pytest.mark.parametrize("token", [TOKEN_ALPHA, None])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/ml/mlflow/api/2.0/mlflow/experiments/search"),  # an MLflow RPC GitLab lacks
+        ("GET", "/ml/mlflow/api/2.0/mlflow/logged-models/search"),  # not in MLflow 2.7.1 either
+        ("GET", "/ml/mlflow/api/2.0/mlflow/runs/create"),  # a route's path, another method
+        ("DELETE", "/ml/mlflow/api/2.0/mlflow-artifacts/artifacts/x/y"),
+        ("POST", "/packages/generic/ml_experiment_1/0123/file.txt"),
+        ("GET", "/ml/mlflow/api/2.0/unknown"),
+    ],
+)
+def test_what_gitlab_does_not_route_answers_its_404_before_auth(gitlab, method, path, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.request(
+        method, f"{gitlab.peer.url}/api/v4/projects/{ALPHA}{path}", headers=headers, timeout=30
+    )
+    _not_routed(response)
 
 
 def test_objects_of_another_project_are_out_of_reach(gitlab, tmp_path):
