@@ -50,7 +50,8 @@ class GitLabDialect(MlflowDialect):
             for project in self.config.projects
         ]
 
-    def adapt_spec(self, document: dict) -> dict:
+    @staticmethod
+    def adapt_spec(document: dict) -> dict:
         without_operations(document, SERVED_OPERATIONS.__contains__)
         # model-versions/create: GitLab ignores `source` (the page's own example sends "").
         request = document["components"]["schemas"]["CreateModelVersionRequest"]

@@ -29,7 +29,8 @@ class MlflowDialect:
     name = "mlflow"
     store_options: t.ClassVar[dict] = {}
 
-    def adapt_spec(self, document: dict) -> dict:
+    @staticmethod
+    def adapt_spec(document: dict) -> dict:
         return document
 
     def startup_lines(self, url: str) -> list[str]:
