@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from server.contract import Contract
-from server.dialects.gitlab_rules import SERVED_OPERATIONS
+from server.dialects.gitlab_rules import PUBLIC_OPERATIONS
 from tools import contracts
 
 
@@ -16,7 +16,7 @@ def test_the_gitlab_contract_in_spec_is_up_to_date():
 def test_the_gitlab_contract_holds_exactly_what_the_dialect_serves():
     document = yaml.safe_load(contracts.GITLAB.read_text(encoding="utf-8"))
     gitlab = Contract(document)
-    assert {op.operation_id for op in gitlab.operations} == SERVED_OPERATIONS
+    assert {op.operation_id for op in gitlab.operations} == PUBLIC_OPERATIONS
     stock = Contract.load(contracts.STOCK)
     assert len(stock.operations) > len(gitlab.operations)
     request = document["components"]["schemas"]["CreateModelVersionRequest"]
@@ -28,4 +28,4 @@ def test_the_gitlab_contract_holds_exactly_what_the_dialect_serves():
         for response in operation.get("responses", {}).values()
         for link in (response.get("links") or {}).values()
     ]
-    assert links and set(links) <= SERVED_OPERATIONS
+    assert links and set(links) <= PUBLIC_OPERATIONS

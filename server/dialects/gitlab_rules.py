@@ -47,12 +47,15 @@ SUPPORTED_OPERATIONS = frozenset(
         "downloadArtifact",
     }
 )
-# Served only behind GitLab's own routes: a run's files are uploaded to its generic package,
-# which the wire layer hands to the artifact proxy's upload.
-PACKAGE_OPERATIONS = frozenset({"uploadArtifact", "downloadArtifact"})
 # Served without a token, at the host's root.
 OPEN_OPERATIONS = frozenset({"health", "version"})
-SERVED_OPERATIONS = SUPPORTED_OPERATIONS | PACKAGE_OPERATIONS | OPEN_OPERATIONS
+# What a client sees: the contract of the dialect (spec/mlflow-2.7.1-gitlab.yaml).
+PUBLIC_OPERATIONS = SUPPORTED_OPERATIONS | OPEN_OPERATIONS
+# Reached only behind GitLab's own routes: a run's files are uploaded to its generic package,
+# which the wire layer hands to the artifact proxy's upload.
+PACKAGE_OPERATIONS = frozenset({"uploadArtifact", "downloadArtifact"})
+# What the app serves behind the wire layer.
+SERVED_OPERATIONS = PUBLIC_OPERATIONS | PACKAGE_OPERATIONS
 
 # ---- registry -----------------------------------------------------------------------------
 MODEL_EXPERIMENT_PREFIX = "[model]"
