@@ -16,8 +16,8 @@ import os
 
 import pytest
 
+from conformance.fuzz.harness import Target, run_schemathesis
 from tests.conftest import backend_store_uri
-from tests.fuzz.harness import Target, run_schemathesis
 from tools.peers import start_reference
 
 MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "25"))

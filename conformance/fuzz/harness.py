@@ -1,4 +1,5 @@
-"""Run the schemathesis CLI against an MLflow-speaking URL, as CI does and as README shows.
+"""Run the schemathesis CLI against an MLflow-speaking URL: `mlflow-compat fuzz` and the project's
+own fuzz tests both run it this way.
 
 One function builds the command line (`schemathesis_argv`), one runs it and reads the JUnit
 report back (`run_schemathesis`). A target is a base URL (the MLflow tracking URI, a GitLab
@@ -16,9 +17,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "spec" / "mlflow-2.7.1.yaml"
-CONFIG = REPO / "tests" / "fuzz" / "schemathesis.toml"
+from conformance.resources import OPENAPI_PATH as SPEC
+
+# Loads the hooks as the module `conformance.fuzz.hooks`, from wherever this package is installed.
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
 SEED = 20261126
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -65,9 +67,10 @@ def schemathesis_argv(
     extra: tuple[str, ...] = (),
 ) -> list[str]:
     """The `st run` command line: every default check, a fixed seed, a JUnit report."""
+    # schemathesis of this interpreter's environment, which imports the hooks from this package.
     st = Path(sys.executable).parent / "st"
     argv = [
-        str(st if st.exists() else "st"),
+        *([str(st)] if st.exists() else [sys.executable, "-m", "schemathesis.cli"]),
         "--config-file",
         str(CONFIG),
         "run",
@@ -110,12 +113,10 @@ def run_schemathesis(
     extra: tuple[str, ...] = (),
     timeout: float = 600,
 ) -> Outcome:
-    """Run schemathesis (from the repository root, where its hooks module is found)."""
+    """Run schemathesis and read its JUnit report back."""
     argv = schemathesis_argv(target, junit_path, max_examples, phases, extra)
     started = time.monotonic()
-    result = subprocess.run(
-        argv, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     tests = failures = errors = 0
