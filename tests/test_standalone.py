@@ -6,6 +6,7 @@ next to the repository; the pages the spec was built from live in spec/, with th
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from pathlib import Path
@@ -86,3 +87,29 @@ def test_the_seed_page_is_in_spec_with_its_provenance():
     sources = (REPO / "spec" / "SOURCES.md").read_text(encoding="utf-8")
     for fact in (page.name, source["url"], source["path"], "2026-12-02", "CC BY-SA 4.0"):
         assert fact in sources, fact
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_conformance_package_imports_nothing_of_the_rest_of_the_repository():
+    """conformance/ ships in the wheel without tools/ and tests/, and judges any server over HTTP:
+    it starts the reference server as a process (`python -m server`), never imports it."""
+    files = sorted((REPO / "conformance").rglob("*.py"))
+    assert REPO / "conformance" / "fuzz" / "harness.py" in files
+    imports = {path: _imported_modules(path) for path in files}
+    assert "conformance.process" in imports[REPO / "conformance" / "target.py"]
+    offenders = {
+        f"{path.relative_to(REPO)}: {module}"
+        for path, modules in imports.items()
+        for module in modules
+        if module.split(".")[0] in ("server", "tools", "tests")
+    }
+    assert not offenders, sorted(offenders)
