@@ -1,7 +1,7 @@
 """The spec files the suite judges against, from a repository checkout or an installed package.
 
 `conformance/spec` links to the repository's `spec/` directory; building the package copies
-the two documents into the wheel at that same place, so one path serves both layouts.
+the documents into the wheel at that same place, so one path serves both layouts.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import yaml
 
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
 OPENAPI_PATH = SPEC_DIR / "mlflow-2.7.1.yaml"
+# The GitLab dialect's contract: the operations a GitLab project's MLflow prefix serves.
+GITLAB_OPENAPI_PATH = SPEC_DIR / "mlflow-2.7.1-gitlab.yaml"
 CLIENT_METHODS_PATH = SPEC_DIR / "client-methods.yaml"
 STATUSES = ("Yes", "Yes with caveat", "Partial", "No")
 

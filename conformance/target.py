@@ -6,16 +6,14 @@ import base64
 import contextlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 import yaml
+
+from conformance.process import ServerProcess, free_port, start_server
 
 GITLAB_PROJECT_PATH = "/api/v4/projects/1/ml/mlflow"
 
@@ -66,12 +64,6 @@ def _origin(url: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class EmbeddedServer:
     """The reference server as a child process on a free loopback port, with throwaway storage.
 
@@ -83,7 +75,7 @@ class EmbeddedServer:
         self.dialect = dialect
         self.port = free_port()
         self.log_path = self.workdir / "server.log"
-        self.proc: subprocess.Popen | None = None
+        self.process: ServerProcess | None = None
         self.target: Target | None = None
 
     def start(self, timeout: float = 60) -> Target:
@@ -123,45 +115,26 @@ class EmbeddedServer:
                 url=root + GITLAB_PROJECT_PATH, dialect="gitlab", token=token, embedded=True
             )
         # `server` sits next to this package, in a checkout and in an installed environment.
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]
+        pythonpath = os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
         )
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                argv,
-                cwd=self.workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"the reference server exited with {self.proc.returncode}:\n{self.log()}"
-                )
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(root + "/health", timeout=1).status_code == 200:
-                    self.target = target
-                    return target
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the reference server did not start in {timeout}s:\n{self.log()}")
+        self.process = start_server(
+            "the reference server",
+            argv,
+            root,
+            self.workdir,
+            self.log_path,
+            env={"PYTHONPATH": pythonpath},
+            timeout=timeout,
+        )
+        self.target = target
+        return target
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is None:
+        if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc = None
+        self.process.stop()
+        self.process = None

@@ -1,5 +1,6 @@
 """`mlflow-compat serve`: flags follow `mlflow server`; each also reads MLFLOW_COMPAT_<NAME>.
-`mlflow-compat check`: the conformance suite (conformance/) against a server."""
+`mlflow-compat check`: the conformance suite (conformance/) against a server.
+`mlflow-compat fuzz`: schemathesis and the spec against a server (conformance/fuzz/)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,18 @@ def _parser() -> argparse.ArgumentParser:
     defaults = Settings.from_env()
     parser = argparse.ArgumentParser(prog="mlflow-compat", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    # Parsed by conformance.cli (see main): listed here so that --help shows it.
+    # Parsed by conformance.cli and conformance.fuzz.cli (see main): listed for --help.
     sub.add_parser(
         "check",
         add_help=False,
         help="run the conformance suite against a server: mlflow-compat check [URL] [options] "
         "(see mlflow-compat check --help)",
+    )
+    sub.add_parser(
+        "fuzz",
+        add_help=False,
+        help="fuzz a server with schemathesis and the spec: mlflow-compat fuzz URL [options] "
+        "(needs the `fuzz` extra; see mlflow-compat fuzz --help)",
     )
     serve = sub.add_parser(
         "serve",
@@ -96,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         from conformance.cli import main as check
 
         return check(argv[1:])
+    if argv[:1] == ["fuzz"]:
+        from conformance.fuzz.cli import main as fuzz
+
+        return fuzz(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         settings = Settings(

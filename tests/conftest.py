@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-POSTGRES_ENV = "MLFLOW_COMPAT_TEST_POSTGRES_URL"
-REQUIRE_POSTGRES_ENV = "MLFLOW_COMPAT_REQUIRE_POSTGRES"
+from tests.pg import admin_url, make_database
+
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
-
-
-def postgres_admin_url() -> str:
-    """The PostgreSQL URL to create test databases on; skip (or fail, in CI) without one."""
-    url = os.environ.get(POSTGRES_ENV)
-    if url:
-        return url
-    reason = f"set {POSTGRES_ENV} to run the PostgreSQL tests"
-    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
-        pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_ENV} is unset")
-    pytest.skip(reason)
 
 
 def backend_store_uri(backend: str, workdir, request) -> str:
     """A fresh, empty backend store of the given kind; dropped when `request` finishes."""
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'mlflow-compat.db'}"
-    from tests.pg import make_database
-
-    url, drop = make_database(postgres_admin_url())
+    url, drop = make_database(admin_url())
     request.addfinalizer(drop)
     return url
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from urllib.parse import urlparse, urlunparse
 
+import pytest
+
 ENV_URL = "MLFLOW_COMPAT_TEST_POSTGRES_URL"
 ENV_REQUIRE = "MLFLOW_COMPAT_REQUIRE_POSTGRES"
-SKIP_REASON = f"set {ENV_URL} to run the PostgreSQL store tests"
+
+
+def admin_url() -> str:
+    """The PostgreSQL URL to create test databases on (MLFLOW_COMPAT_TEST_POSTGRES_URL); without
+    one the test is skipped, or fails when MLFLOW_COMPAT_REQUIRE_POSTGRES=1 (as in CI)."""
+    url = os.environ.get(ENV_URL)
+    if url:
+        return url
+    if os.environ.get(ENV_REQUIRE) == "1":
+        pytest.fail(f"{ENV_REQUIRE}=1 but {ENV_URL} is unset")
+    pytest.skip(f"set {ENV_URL} to run the PostgreSQL tests")
 
 
 def _admin_connection(admin_url: str):

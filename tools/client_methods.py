@@ -2,7 +2,9 @@
 
 spec/client-methods.yaml holds one row per MLflow client method GitLab documents: its documented
 status, version and caveats, and the operationIds of spec/mlflow-2.7.1.yaml the 2.7.1 client
-calls for it. `seed_rows` parses the two markdown tables of the seed page it was built from.
+calls for it. It was built from GitLab's page "MLflow client compatibility" (the seed), which
+this repository carries unmodified beside it (`source.file`; see spec/SOURCES.md): `seed_path`
+finds that copy, `seed_rows` parses the page's two markdown tables.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ def load_document(path: str | Path | None = None) -> dict:
     """The whole client-methods document."""
     with open(path or DEFAULT_PATH, encoding="utf-8") as f:
         return yaml.safe_load(f)
+
+
+def seed_path(path: str | Path | None = None) -> Path:
+    """The repository's copy of the seed page, `source.file` next to the document."""
+    document = Path(path or DEFAULT_PATH)
+    return document.parent / load_document(document)["source"]["file"]
 
 
 def load_methods(path: str | Path | None = None) -> list[dict]:

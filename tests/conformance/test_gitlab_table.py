@@ -3,24 +3,16 @@ documented table, row by row."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from server.dialects.gitlab_rules import SUPPORTED_OPERATIONS
 from tests.conformance.test_suite_verdicts import run_suite
-from tools.client_methods import REPO, load_document, normalise_status, seed_tables
-
-SEED = REPO / ".." / "shared" / load_document()["source"]["file"]
+from tools.client_methods import normalise_status, seed_path, seed_tables
 
 
 def _seed_table() -> list[list[tuple[str, str]]]:
     """(method, status) of each seed table, a method listed twice kept at its first listing."""
-    if not Path(SEED).is_file():
-        pytest.fail(f"seed page not found at {Path(SEED).resolve()}")
     seen: set[str] = set()
     tables = []
-    for table in seed_tables(SEED):
+    for table in seed_tables(seed_path()):
         rows = []
         for method, status, _version, _comments in table:
             if method not in seen:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import admin_url, make_database
 from tools.peers import start_oracle, start_reference
 
-POSTGRES_URL = os.environ.get("MLFLOW_COMPAT_TEST_POSTGRES_URL")
-REQUIRE_POSTGRES = os.environ.get("MLFLOW_COMPAT_REQUIRE_POSTGRES") == "1"
 SUBJECT = os.environ.get("MLFLOW_COMPAT_DIFF_SUBJECT", "reference")
 REPORT = os.environ.get("MLFLOW_COMPAT_DIFF_REPORT")
 
@@ -36,18 +35,6 @@ def oracle(tmp_path_factory):
     peer.stop()
 
 
-def _postgres_url():
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail(
-                "MLFLOW_COMPAT_REQUIRE_POSTGRES=1 but MLFLOW_COMPAT_TEST_POSTGRES_URL unset"
-            )
-        pytest.skip("MLFLOW_COMPAT_TEST_POSTGRES_URL not set")
-    from tests.pg import make_database
-
-    return make_database(POSTGRES_URL)
-
-
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
@@ -58,7 +45,7 @@ def subject(request, tmp_path_factory):
     drop = None
     backend = None
     if request.param == "postgresql":
-        backend, drop = _postgres_url()
+        backend, drop = make_database(admin_url())
     try:
         if SUBJECT == "oracle":
             peer = start_oracle(workdir, workers=1, backend_store_uri=backend)

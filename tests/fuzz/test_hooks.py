@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from tests.fuzz.harness import SPEC
-from tests.fuzz.hooks import NEGATIVE_DATA_ACCEPTED, drop_null_members, filter_failure
+from conformance.fuzz.harness import SPEC
+from conformance.fuzz.hooks import NEGATIVE_DATA_ACCEPTED, drop_null_members, filter_failure
 
 ROOT = yaml.safe_load(SPEC.read_text())
 

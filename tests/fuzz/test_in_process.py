@@ -1,7 +1,7 @@
 """A fast in-process schemathesis pass over every operation, through the ASGI app itself.
 
 No sockets and few examples: it runs with the rest of the suite and catches a broken operation
-in seconds, with the same checks and settings (tests/fuzz/schemathesis.toml) as the CLI run.
+in seconds, with the same checks and settings (conformance/fuzz/schemathesis.toml) as the CLI run.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-import tests.fuzz.hooks  # noqa: F401  (registers the hooks the CLI run loads from the config)
+import conformance.fuzz.hooks  # noqa: F401  (registers the hooks the CLI run loads from the config)
+from conformance.fuzz.harness import CONFIG
 from server.app import App
 from server.settings import Settings
-from tests.fuzz.harness import CONFIG
 
 
 @pytest.fixture(scope="module")

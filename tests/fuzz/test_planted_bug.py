@@ -15,9 +15,9 @@ import pytest
 import requests
 import uvicorn
 
+from conformance.fuzz.harness import Target, run_schemathesis
 from server.app import App
 from server.settings import Settings
-from tests.fuzz.harness import Target, run_schemathesis
 from tools.peers import free_port
 
 BROKEN_PATH = "/api/2.0/mlflow/experiments/create"

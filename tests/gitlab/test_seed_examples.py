@@ -2,9 +2,10 @@
 2.7.1 client against `serve --dialect gitlab`, with only MLFLOW_TRACKING_URI and
 MLFLOW_TRACKING_TOKEN set, as the page's setup section says.
 
-The code inside each `# seed` block is the page's, unchanged except that placeholders like
-<your_experiment> are filled in. Names a snippet uses without defining them (X_train, index,
-metric_list, figure ...) are defined just before the block.
+The tracking examples, and the checks both dialects share, are in tests/seed_examples.py; the GitLab
+dialect's own checks are here. The code inside each `# seed` block is the page's, unchanged except
+that placeholders like <your_experiment> are filled in. Names a snippet uses without defining them
+(metric_list, figure ...) are defined just before the block.
 """
 
 from __future__ import annotations
@@ -19,84 +20,35 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
+from tests import seed_examples
 from tests.gitlab.conftest import package_file, unique
 
 matplotlib.use("Agg")
 
 
 def test_creating_an_experiment(alpha):
-    name, other = unique("seed-exp"), unique("seed-exp-set")
-    # seed
-    experiment_id = mlflow.create_experiment(name=name)
-    mlflow.set_experiment(experiment_name=other)
-    # end seed
-    client = MlflowClient()
-    assert client.get_experiment_by_name(name).experiment_id == experiment_id
-    assert client.get_experiment_by_name(other).lifecycle_stage == "active"
+    seed_examples.creating_an_experiment(unique("seed-exp"), unique("seed-exp-set"))
 
 
 def test_creating_a_run(alpha):
-    name = unique("seed-run")
-    # seed
-    mlflow.set_experiment(experiment_name=name)
-    with mlflow.start_run() as run:
-        print(run.info.run_id)
-    with mlflow.start_run():
-        pass
-    # end seed
-    client = MlflowClient()
-    experiment = client.get_experiment_by_name(name)
-    runs = client.search_runs([experiment.experiment_id])
-    assert len(runs) == 2
-    assert client.get_run(run.info.run_id).info.status == "FINISHED"
-    # No name given: the run receives a random nickname.
-    assert all(r.info.run_name and r.data.tags["mlflow.runName"] == r.info.run_name for r in runs)
+    seed_examples.creating_a_run(unique("seed-run"))
 
 
 def test_logging_parameters_and_metrics(alpha):
-    name = unique("seed-params")
-    # seed
-    mlflow.set_experiment(experiment_name=name)
-    with mlflow.start_run() as run:
-        # Parameter keys need to be unique in the scope of the run
-        mlflow.log_param(key="param_1", value=1)
-        # Metrics can be updated throughout the run
-        mlflow.log_metric(key="metrics_1", value=1)
-        mlflow.log_metric(key="metrics_1", value=2)
-    # end seed
-    data = MlflowClient().get_run(run.info.run_id).data
-    assert data.params == {"param_1": "1"}
-    assert data.metrics == {"metrics_1": 2.0}
+    seed_examples.logging_parameters_and_metrics(unique("seed-params"))
 
 
 def test_logging_artifacts(alpha, tmp_path):
-    name = unique("seed-artifacts")
     local = tmp_path / "file.txt"
     local.write_text("some local content\n")
     # The optional relative path is left empty: GitLab documents that it must be.
-    # seed
-    mlflow.set_experiment(experiment_name=name)
-    with mlflow.start_run() as run:
-        mlflow.log_text("Hello, World!", artifact_file="hello.txt")
-        mlflow.log_artifact(local_path=str(local), artifact_path="")
-    # end seed
+    run = seed_examples.logging_artifacts(unique("seed-artifacts"), str(local), "")
     assert package_file(run, "hello.txt") == "Hello, World!"
     assert package_file(run, "file.txt") == "some local content\n"
 
 
 def test_logging_models(alpha, tmp_path):
-    from sklearn.datasets import make_classification
-    from sklearn.ensemble import RandomForestClassifier
-
-    X_train, y_train = make_classification(n_samples=60, n_features=4, random_state=0)
-    name = unique("seed-model")
-    # seed
-    mlflow.set_experiment(experiment_name=name)
-    with mlflow.start_run() as run:
-        model = RandomForestClassifier(n_estimators=10, random_state=42)
-        model.fit(X_train, y_train)
-        mlflow.sklearn.log_model(model, artifact_path="model")
-    # end seed
+    run, _model, _X_train = seed_examples.logging_a_model(unique("seed-model"))
     # Partial support, as documented: the artifacts are saved, the model data is not.
     tags = MlflowClient().get_run(run.info.run_id).data.tags
     assert "mlflow.log-model.history" not in tags
@@ -105,25 +57,7 @@ def test_logging_models(alpha, tmp_path):
 
 @pytest.mark.parametrize("gitlab_ci", [True, False])
 def test_associating_a_run_to_a_ci_job(alpha, monkeypatch, gitlab_ci):
-    if gitlab_ci:
-        monkeypatch.setenv("GITLAB_CI", "true")
-        monkeypatch.setenv("CI_JOB_ID", "4242")
-    else:
-        monkeypatch.delenv("GITLAB_CI", raising=False)
-    mlflow.set_experiment(experiment_name=unique("seed-ci"))
-    index = 7
-    # seed
-    with mlflow.start_run(run_name=f"Run {index}") as run:
-        # Your training code
-
-        # Start of snippet to be included
-        if os.getenv("GITLAB_CI"):
-            mlflow.set_tag("gitlab.CI_JOB_ID", os.getenv("CI_JOB_ID"))
-        # End of snippet to be included
-    # end seed
-    fetched = MlflowClient().get_run(run.info.run_id)
-    assert fetched.info.run_name == "Run 7"
-    assert fetched.data.tags.get("gitlab.CI_JOB_ID") == ("4242" if gitlab_ci else None)
+    seed_examples.associating_a_run_to_a_ci_job(unique("seed-ci"), monkeypatch, gitlab_ci)
 
 
 def test_model_lifecycle(alpha):

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from server.store import open_store
-from tests.pg import ENV_REQUIRE, ENV_URL, make_database
-
-SKIP_REASON = f"set {ENV_URL} to run the PostgreSQL store tests"
-
-
-def _admin_url() -> str:
-    url = os.environ.get(ENV_URL)
-    if url:
-        return url
-    if os.environ.get(ENV_REQUIRE) == "1":
-        pytest.fail(f"{ENV_REQUIRE}=1 but {ENV_URL} is unset")
-    pytest.skip(SKIP_REASON)
+from tests.pg import admin_url, make_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
@@ -26,7 +13,7 @@ def db_url(request, tmp_path):
     """The URL of a fresh, empty database of each kind."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    url, drop = make_database(_admin_url())
+    url, drop = make_database(admin_url())
     request.addfinalizer(drop)
     return url
 

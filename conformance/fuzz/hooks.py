@@ -1,11 +1,11 @@
 """schemathesis hooks for fuzzing an MLflow-speaking server with spec/mlflow-2.7.1.yaml.
 
-Loaded through tests/fuzz/schemathesis.toml (`hooks = "tests.fuzz.hooks"`, run from the
-repository root). Two habits of MLflow's wire are out of OpenAPI 3.0's reach (short of marking
-every field `nullable`): 2.7.1 reads request JSON with protobuf's parser, for which a JSON null
-is the field left out, and a body that is not JSON at all, or is `null`, is read as no body (Flask's
-`get_json(silent=True)`). A body that breaks the spec only in these ways is therefore one the
-server may accept; every other schema violation must still be rejected.
+Loaded through conformance/fuzz/schemathesis.toml (`hooks = "conformance.fuzz.hooks"`, imported
+from wherever the package is installed). Two habits of MLflow's wire are out of OpenAPI 3.0's
+reach (short of marking every field `nullable`): 2.7.1 reads request JSON with protobuf's parser,
+for which a JSON null is the field left out, and a body that is not JSON at all, or is `null`, is
+read as no body (Flask's `get_json(silent=True)`). A body that breaks the spec only in these ways
+is therefore one the server may accept; every other schema violation must still be rejected.
 """
 
 from __future__ import annotations
