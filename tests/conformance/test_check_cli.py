@@ -20,7 +20,11 @@ def test_check_runs_the_suite_from_the_installed_package(tmp_path):
     site = built_package(tmp_path)
     spec = site / "conformance" / "spec"
     assert not spec.is_symlink()
-    assert sorted(p.name for p in spec.iterdir()) == ["client-methods.yaml", "mlflow-2.7.1.yaml"]
+    assert sorted(p.name for p in spec.iterdir()) == [
+        "client-methods.yaml",
+        "mlflow-2.7.1-gitlab.yaml",
+        "mlflow-2.7.1.yaml",
+    ]
     elsewhere = tmp_path / "elsewhere"
     with start_reference(tmp_path / "server") as server:
         proc = run_installed(
