@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from conformance.process import ServerProcess as Peer
@@ -18,6 +20,7 @@ from conformance.process import free_port, start_server
 __all__ = ["Peer", "free_port", "start_fasttrackml", "start_oracle", "start_reference"]
 
 REPO = Path(__file__).resolve().parent.parent
+FASTTRACKML_VERSION = "0.6.0"
 
 
 def _bin(name: str) -> str:
@@ -127,7 +130,7 @@ def start_fasttrackml(
     # FastTrackML's SQLite URL is `sqlite://` followed by an absolute path.
     database_uri = database_uri or f"sqlite://{(workdir / 'fasttrackml.db').resolve()}"
     argv = [
-        _bin("fml"),
+        fasttrackml_binary(),
         "server",
         "-a",
         f"127.0.0.1:{port}",
@@ -137,3 +140,31 @@ def start_fasttrackml(
         str(workdir / "artifacts"),
     ]
     return _spawn("fasttrackml", argv, workdir, {}, port, timeout)
+
+
+def fasttrackml_binary() -> str:
+    """FastTrackML's `fml`: from PATH if there, else from the `fasttrackml` wheel, installed on
+    first use into the user's cache (~/.cache/mlflow-compat/peers). It is installed without its
+    dependencies: they are those of its Python client, which wants mlflow >= 2.8, and the server
+    is the Go binary alone."""
+    found = shutil.which("fml")
+    if found:
+        return found
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlflow-compat"
+    home = cache / "peers" / f"fasttrackml-{FASTTRACKML_VERSION}"
+    fml = home / "bin" / "fml"
+    if not fml.exists():
+        home.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fasttrackml-", dir=home.parent))
+        subprocess.run(
+            [
+                *[sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"],
+                *["--target", str(staging), f"fasttrackml=={FASTTRACKML_VERSION}"],
+            ],
+            check=True,
+        )
+        try:
+            staging.rename(home)  # whole or not at all; a concurrent install may have won
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(fml)
