@@ -137,7 +137,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
         return query.order_by(*ordering, R.run_uuid.asc())
 
     if lead is None:
-        return RunSearch([ordered(R.select(R.run_uuid).where(*conditions))])
+        return RunSearch(store.db, [ordered(R.select(R.run_uuid).where(*conditions))])
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
@@ -154,7 +154,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     M = m.LatestMetric.alias()
     has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
     missing = ordered(R.select(R.run_uuid).where(*conditions, ~_exists(has_metric)))
-    return RunSearch([numbers, nans, missing])
+    return RunSearch(store.db, [numbers, nans, missing])
 
 
 def _order_clauses(order_by) -> list[tuple[str, str, bool]]:
@@ -195,7 +195,8 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 class RunSearch:
     """A run search's ordered segments (queries of run_uuid), read as one list."""
 
-    def __init__(self, segments: list):
+    def __init__(self, db: pw.Database, segments: list):
+        self.db = db
         self.segments = segments
 
     def ids(self, offset: int, limit: int) -> list[str]:
@@ -204,7 +205,8 @@ class RunSearch:
         for query in self.segments:
             if len(out) >= limit:
                 break
-            rows = [row[0] for row in query.offset(offset).limit(limit - len(out)).tuples()]
+            page = query.offset(offset).limit(limit - len(out))
+            rows = [row[0] for row in self.db.execute(page).fetchall()]
             if rows:
                 out += rows
                 offset = 0
