@@ -44,13 +44,14 @@ def _servers(request, tmp_path_factory):
             workdir = tmp_path_factory.mktemp(f"reference-{kind}")
             backend = "sqlite" if kind == "s3" else kind
             uri = backend_store_uri(backend, workdir, request)
-            extra, env = [], {}
+            destination, env = None, {}
             if kind == "s3":
                 s3 = request.getfixturevalue("s3_service")
                 bucket = s3.new_bucket()
-                extra = ["--artifacts-destination", f"s3://{bucket}/artifacts"]
-                env = s3.env
-            peer = start_reference(workdir, backend_store_uri=uri, extra_args=extra, env=env)
+                destination, env = f"s3://{bucket}/artifacts", s3.env
+            peer = start_reference(
+                workdir, backend_store_uri=uri, artifacts_destination=destination, env=env
+            )
             peer.bucket = bucket if kind == "s3" else None
             request.addfinalizer(peer.stop)
             started[kind] = peer

@@ -32,14 +32,16 @@ PART_SIZE = 8 * 1024 * 1024  # S3's smallest part is 5 MiB; 10,000 parts make 78
 _KEY_MAX = 1024  # S3's longest key, in UTF-8 bytes
 _DELETE_BATCH = 1000  # keys per DeleteObjects request, S3's maximum
 _MISSING = ("NoSuchKey", "404", "NotFound")
+COMPLETE_TIMEOUT = 900  # seconds
 
 
-def client_from_env(environ=os.environ):
-    """A boto3 S3 client configured as mlflow 2.7.1 configures its own."""
+def client_from_env(environ=os.environ, read_timeout: float = 30):
+    """A boto3 S3 client configured as mlflow 2.7.1 configures its own. Storage that cannot be
+    reached fails in seconds (the connect timeout); `read_timeout` bounds a wait for an answer."""
     endpoint = environ.get("MLFLOW_S3_ENDPOINT_URL") or None
     config = Config(
         connect_timeout=3,
-        read_timeout=30,
+        read_timeout=read_timeout,
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=64,
         s3={"addressing_style": "path"} if endpoint else None,
@@ -83,6 +85,9 @@ class S3ArtifactStore:
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
         self.client = client or client_from_env()
+        # Completing a multipart upload makes the object from its parts: for a large one S3
+        # may take minutes to answer.
+        self.completer = client or client_from_env(read_timeout=COMPLETE_TIMEOUT)
 
     def _key(self, path: str | None) -> str:
         if not path:
@@ -133,7 +138,7 @@ class S3ArtifactStore:
     def writer(self, path: str) -> _MultipartWriter:
         key = self._key(check_file_path(path))
         self._check_room_for(path, key)
-        return _MultipartWriter(self.client, self.bucket, key, path)
+        return _MultipartWriter(self.client, self.completer, self.bucket, key, path)
 
     def _exists(self, key: str, path: str) -> bool:
         try:
@@ -176,8 +181,9 @@ class _MultipartWriter:
     """Buffers one part at a time: a small artifact is one PUT, a large one a multipart upload
     that is completed when the block ends without error and aborted otherwise."""
 
-    def __init__(self, client, bucket: str, key: str, path: str):
-        self.client, self.bucket, self.key, self.path = client, bucket, key, path
+    def __init__(self, client, completer, bucket: str, key: str, path: str):
+        self.client, self.completer = client, completer
+        self.bucket, self.key, self.path = bucket, key, path
         self.content_type = mime_type(posixpath.basename(path))
 
     def __enter__(self) -> _MultipartWriter:
@@ -233,7 +239,7 @@ class _MultipartWriter:
         if self.buffer:
             self._send_part(len(self.buffer))
         with _storage_errors(self.path):
-            self.client.complete_multipart_upload(
+            self.completer.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.key,
                 UploadId=self.upload_id,

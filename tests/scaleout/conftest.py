@@ -19,7 +19,7 @@ def start_instance(workdir, db_url: str, destination: str, env: dict, port: int 
         workdir,
         port=port,
         backend_store_uri=db_url,
-        extra_args=["--artifacts-destination", destination],
+        artifacts_destination=destination,
         env=env,
     )
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.pg import admin_url, make_database
-from tests.s3 import S3Service
+from tests.s3 import FailingS3, S3Service
 from tests.scaleout.conftest import start_instance, start_together
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -44,6 +44,15 @@ def _assert_unavailable(response, started: float, finished: float) -> None:
     assert set(body) == {"error_code", "message"}
     assert body["error_code"] == "TEMPORARILY_UNAVAILABLE"
     assert "Traceback" not in body["message"]
+
+
+def _assert_storage_unavailable(*requests_made) -> None:
+    """Each (method, url, body) answers 503 TEMPORARILY_UNAVAILABLE, promptly."""
+    for method, target, data in requests_made:
+        started = time.monotonic()
+        answer = requests.request(method, target, data=data, timeout=30)
+        _assert_unavailable(answer, started, time.monotonic())
+        assert answer.json()["message"].startswith("Artifact storage unavailable"), method
 
 
 class Load(threading.Thread):
@@ -133,15 +142,12 @@ def test_object_storage_unreachable(private_s3, tmp_path):
         assert requests.put(f"{folder}/kept.txt", data=b"kept", timeout=30).status_code == 200
 
         private_s3.stop()
-        for method, target, data in [
+        _assert_storage_unavailable(
             ("PUT", f"{folder}/lost.txt", b"lost"),
             ("GET", f"{folder}/kept.txt", None),
             ("GET", f"{url}{PROXY}?path={experiment_id}/{run_id}/artifacts", None),
             ("DELETE", f"{folder}/kept.txt", None),
-        ]:
-            started = time.monotonic()
-            answer = requests.request(method, target, data=data, timeout=30)
-            _assert_unavailable(answer, started, time.monotonic())
+        )
         # What does not need the bucket goes on.
         assert _post(
             requests, url, "runs/log-parameter", {"run_id": run_id, "key": "k", "value": "v"}
@@ -155,6 +161,29 @@ def test_object_storage_unreachable(private_s3, tmp_path):
         assert "Traceback" not in server.log()
     finally:
         server.stop()
+
+
+def test_object_storage_answering_errors(tmp_path):
+    """Storage that is there but fails every request (S3's 500 InternalError): uploads,
+    downloads, listings and deletes answer 503 with MLflow's body, promptly; the rest serves."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with FailingS3() as failing:
+        env = {**S3Service().env, "MLFLOW_S3_ENDPOINT_URL": failing.endpoint}
+        server = start_instance(tmp_path / "server", db, "s3://bucket/art", env)
+        try:
+            experiment_id, run_id = _new_run(server.url)
+            folder = f"{server.url}{PROXY}/{experiment_id}/{run_id}/artifacts"
+            _assert_storage_unavailable(
+                ("PUT", f"{folder}/a.txt", b"a"),
+                ("PUT", f"{folder}/big.bin", b"b" * (9 * 1024 * 1024)),
+                ("GET", f"{folder}/a.txt", None),
+                ("GET", f"{server.url}{PROXY}?path={experiment_id}", None),
+                ("DELETE", f"{folder}/a.txt", None),
+            )
+            assert requests.get(f"{server.url}{API}/runs/get?run_id={run_id}", timeout=30).ok
+            assert "Traceback" not in server.log()
+        finally:
+            server.stop()
 
 
 def _slow_body(chunks: int, stop: threading.Event):
