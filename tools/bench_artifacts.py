@@ -148,12 +148,15 @@ def measure(peer_name: str, peer: Peer, size: int, block: bytes) -> Result:
         sha, received = hashlib.sha256(), 0
         with RssSampler(pgid) as down:
             start = time.perf_counter()
-            with session.get(url, stream=True, timeout=3600) as got:
-                if got.status_code != 200:
-                    return _failed(peer_name, size, f"GET {got.status_code}")
-                for chunk in got.iter_content(MIB):
-                    sha.update(chunk)
-                    received += len(chunk)
+            try:
+                with session.get(url, stream=True, timeout=3600) as got:
+                    if got.status_code != 200:
+                        return _failed(peer_name, size, f"GET {got.status_code}")
+                    for chunk in got.iter_content(MIB):
+                        sha.update(chunk)
+                        received += len(chunk)
+            except requests.RequestException as e:
+                return _failed(peer_name, size, f"GET: {e}\n{peer.log()[-2000:]}")
             download_s = time.perf_counter() - start
         session.delete(url, timeout=600)
 
