@@ -22,13 +22,17 @@ class ArtifactHandlers:
         self.store = store
         self.artifacts = artifacts
 
-    def list_artifacts_proxy(self, path=None):
-        return compact(files=self.artifacts.list(check_path(path) if path else None))
+    # Storage calls block (a disk, or S3 over the network): each goes to a worker thread, so
+    # that the event loop keeps serving other requests meanwhile.
 
-    def download_artifact(self, artifact_path):
+    async def list_artifacts_proxy(self, path=None):
+        path = check_path(path) if path else None
+        return compact(files=await to_thread.run_sync(self.artifacts.list, path))
+
+    async def download_artifact(self, artifact_path):
         # Opened here, so that a missing file or unreachable storage answers an error body
         # before the first byte; the bytes then stream from a worker thread.
-        file = self.artifacts.reader(artifact_path)
+        file = await to_thread.run_sync(self.artifacts.reader, artifact_path)
         name = posixpath.basename(artifact_path)
         return StreamingResponse(
             iterate_in_threadpool(iter(file)),
@@ -42,8 +46,6 @@ class ArtifactHandlers:
         )
 
     async def upload_artifact(self, artifact_path):
-        # Storage calls block (a disk, or S3 over the network): each goes to a worker thread,
-        # so that the event loop keeps serving other requests meanwhile.
         writer = await to_thread.run_sync(self.artifacts.writer, artifact_path)
         out = await to_thread.run_sync(writer.__enter__)
         try:
@@ -56,8 +58,8 @@ class ArtifactHandlers:
         await to_thread.run_sync(writer.__exit__, None, None, None)
         return {}
 
-    def delete_artifact(self, artifact_path):
-        self.artifacts.delete(artifact_path)
+    async def delete_artifact(self, artifact_path):
+        await to_thread.run_sync(self.artifacts.delete, artifact_path)
         return {}
 
     def list_artifacts(self, run_id=None, run_uuid=None, path=None, page_token=None):
