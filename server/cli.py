@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--artifacts-destination",
         default=defaults.artifacts_destination,
-        help="local folder for artifacts (default: ./mlartifacts)",
+        help="where artifacts go: a local folder (default: ./mlartifacts) or s3://bucket/prefix "
+        "(needs the `s3` extra; MLFLOW_S3_ENDPOINT_URL, AWS_* as for mlflow server)",
     )
     serve.add_argument("--host", default=defaults.host, help="default: 127.0.0.1")
     serve.add_argument("--port", type=int, default=defaults.port, help="default: 5000")

@@ -14,7 +14,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.artifacts import FileArtifactStore
+from server.artifacts import ArtifactStore, open_artifact_store
 from server.contract import Contract, snake_case
 from server.dialects import MlflowDialect, dialect_for
 from server.settings import DIALECTS, Settings
@@ -30,7 +30,7 @@ class Server:
     dialect: MlflowDialect
     contract: Contract  # the contract as the dialect serves it
     store: TrackingStore  # unbound: the dialect binds it to a project per request
-    artifacts: FileArtifactStore
+    artifacts: ArtifactStore  # a local folder or an S3 bucket, by the destination's scheme
     handlers: dict[str, t.Callable]  # snake_case operationId -> handler
 
     def close(self) -> None:
@@ -61,7 +61,7 @@ def compose(settings: Settings) -> Server:
         settings.backend_store_uri, artifact_root=ARTIFACT_ROOT, **dialect.store_options
     )
     try:
-        artifacts = FileArtifactStore(settings.artifacts_destination)
+        artifacts = open_artifact_store(settings.artifacts_destination)
         handlers = dialect.handlers(store, artifacts)
         missing = sorted(
             op.operation_id

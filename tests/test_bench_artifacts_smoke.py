@@ -1,21 +1,31 @@
 """`python -m tools.bench_artifacts` on a small file: it moves the bytes intact both ways and
-measures the reference server's memory (the 1 GiB run is `tox -e bench-artifacts`)."""
+measures the reference server's memory, with artifacts in a local folder and in S3 (the 1 GiB
+runs are `tox -e bench-artifacts [-- --destination s3://bucket/prefix]`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_bench_artifacts_small_file_round_trip(tmp_path):
+@pytest.mark.parametrize(
+    "destination", [[], ["--destination", "s3://bench/smoke"]], ids=["local", "s3"]
+)
+def test_bench_artifacts_small_file_round_trip(tmp_path, destination):
+    """With S3 (moto's server, which the tool starts), 16 MiB is two multipart parts."""
     out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_S3_ENDPOINT_URL"}
     proc = subprocess.run(
         [sys.executable, "-m", "tools.bench_artifacts", "--size-mib", "16", "--peers",
-         "reference", "--json", str(out)],
+         "reference", "--json", str(out), *destination],
+        env=env,
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -1,14 +1,17 @@
 """Large artifacts through the proxy: upload and download one big file, watching server memory.
 
     python -m tools.bench_artifacts [--size-mib 1024] [--peers reference,mlflow] [--json PATH]
+                                    [--destination s3://bucket/prefix]
 
 Each peer runs as a real process on loopback (one worker, a fresh SQLite file and artifact
-folder). The file goes up as the MLflow client sends it (PUT with a Content-Length, streamed
-from a reader, never whole in memory here either) and comes back streamed; both directions are
-checked byte for byte with SHA-256. Meanwhile a thread samples the resident memory (RSS) of the
-server's whole process tree (its process group) every 50 ms. The table shows MB/s each way
-(MB = 10^6 bytes), the RSS before, and the peak growth over it during each transfer; with both
-peers, the ratios ours / mlflow.
+folder, or with --destination s3://... that bucket: the S3 API of MLFLOW_S3_ENDPOINT_URL and
+AWS_* credentials from the environment, or, when MLFLOW_S3_ENDPOINT_URL is unset, moto's S3
+server started here on a loopback port, the bucket created in it). The file goes up as the
+MLflow client sends it (PUT with a Content-Length, streamed from a reader, never whole in memory
+here either) and comes back streamed; both directions are checked byte for byte with SHA-256.
+Meanwhile a thread samples the resident memory (RSS) of the server's whole process tree (its
+process group) every 50 ms. The table shows MB/s each way (MB = 10^6 bytes), the RSS before, and
+the peak growth over it during each transfer; with both peers, the ratios ours / mlflow.
 
 The reference server must stream: its peak RSS growth has to stay under --max-growth-mib (64 by
 default) or the run exits 1.
@@ -17,19 +20,22 @@ default) or the run exits 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 
-from tools.peers import Peer, start_oracle, start_reference
+from tools.peers import Peer, free_port, start_oracle, start_reference
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MIB = 1024 * 1024
@@ -131,7 +137,10 @@ def measure(peer_name: str, peer: Peer, size: int, block: bytes) -> Result:
         body = PatternReader(size, block)
         with RssSampler(pgid) as up:
             start = time.perf_counter()
-            put = session.put(url, data=body, timeout=3600)
+            try:
+                put = session.put(url, data=body, timeout=3600)
+            except requests.RequestException as e:
+                return _failed(peer_name, size, f"PUT: {e}\n{peer.log()[-2000:]}")
             upload_s = time.perf_counter() - start
         if put.status_code != 200:
             return _failed(peer_name, size, f"PUT {put.status_code}: {put.text[:200]}")
@@ -139,12 +148,15 @@ def measure(peer_name: str, peer: Peer, size: int, block: bytes) -> Result:
         sha, received = hashlib.sha256(), 0
         with RssSampler(pgid) as down:
             start = time.perf_counter()
-            with session.get(url, stream=True, timeout=3600) as got:
-                if got.status_code != 200:
-                    return _failed(peer_name, size, f"GET {got.status_code}")
-                for chunk in got.iter_content(MIB):
-                    sha.update(chunk)
-                    received += len(chunk)
+            try:
+                with session.get(url, stream=True, timeout=3600) as got:
+                    if got.status_code != 200:
+                        return _failed(peer_name, size, f"GET {got.status_code}")
+                    for chunk in got.iter_content(MIB):
+                        sha.update(chunk)
+                        received += len(chunk)
+            except requests.RequestException as e:
+                return _failed(peer_name, size, f"GET: {e}\n{peer.log()[-2000:]}")
             download_s = time.perf_counter() - start
         session.delete(url, timeout=600)
 
@@ -166,10 +178,53 @@ def _failed(peer: str, size: int, error: str) -> Result:
     return Result(peer, size, 0.0, 0.0, 0.0, 0.0, 0.0, False, error)
 
 
-def start(peer: str, workdir: Path) -> Peer:
-    if peer == "reference":
-        return start_reference(workdir / peer, workers=1)
-    return start_oracle(workdir / peer, workers=1)
+def start(peer: str, workdir: Path, destination: str | None, env: dict[str, str]) -> Peer:
+    """`peer` with its artifacts in a folder of `workdir`, or under `destination` (a prefix of
+    its own in the bucket)."""
+    if destination:
+        destination = f"{destination.rstrip('/')}/{peer}"
+    starter = start_reference if peer == "reference" else start_oracle
+    return starter(workdir / peer, workers=1, artifacts_destination=destination, env=env)
+
+
+@contextlib.contextmanager
+def s3_endpoint(destination: str | None, workdir: Path):
+    """The environment the peers need to reach `destination`'s bucket: this one's, or moto's S3
+    server started here (a process of its own, with the bucket) when MLFLOW_S3_ENDPOINT_URL is
+    unset."""
+    if not destination or os.environ.get("MLFLOW_S3_ENDPOINT_URL"):
+        yield {}
+        return
+    from server.artifacts.s3 import client_from_env
+
+    port = free_port()
+    env = {
+        "MLFLOW_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    moto_server = str(Path(sys.executable).parent / "moto_server")
+    with open(workdir / "moto.log", "wb") as log:
+        moto = subprocess.Popen(
+            [moto_server, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+        )
+    try:
+        client = client_from_env(env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.create_bucket(Bucket=urlparse(destination).netloc)
+                break
+            except Exception:  # not listening yet
+                if time.monotonic() > deadline or moto.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        print(f"moto's S3 server on {env['MLFLOW_S3_ENDPOINT_URL']}", flush=True)
+        yield env
+    finally:
+        moto.terminate()
+        moto.wait(30)
 
 
 def table(results: list[Result]) -> str:
@@ -200,7 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="reference,mlflow", help="reference,mlflow")
     parser.add_argument("--max-growth-mib", type=float, default=64.0)
     parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument(
+        "--destination",
+        help="s3://bucket/prefix: artifacts in S3 (default: a local folder per peer)",
+    )
     args = parser.parse_args(argv)
+    if args.destination and not args.destination.startswith("s3://"):
+        parser.error("--destination takes s3://bucket/prefix")
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     unknown = set(peers) - set(PEERS)
     if unknown:
@@ -209,9 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     size = args.size_mib * MIB
     block = os.urandom(MIB + 7)  # not a divisor of the chunk sizes: no aligned repeats
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench-artifacts-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-artifacts-") as tmp,
+        s3_endpoint(args.destination, Path(tmp)) as env,
+    ):
         for name in peers:
-            peer = start(name, Path(tmp))
+            peer = start(name, Path(tmp), args.destination, env)
             try:
                 results.append(measure(name, peer, size, block))
             finally:

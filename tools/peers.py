@@ -48,13 +48,17 @@ def _spawn(name: str, argv: list[str], workdir: Path, env: dict, port: int, time
     )
 
 
-def _serve_flags(workdir: Path, store_uri: str, port: int, workers: int) -> list[str]:
-    """The flags both servers share (the reference server follows `mlflow server`'s names)."""
+def _serve_flags(
+    workdir: Path, store_uri: str, port: int, workers: int, destination: str | None = None
+) -> list[str]:
+    """The flags both servers share (the reference server follows `mlflow server`'s names);
+    artifacts go to `destination` (a folder or s3://bucket/prefix), by default a folder in
+    `workdir`."""
     return [
         "--backend-store-uri",
         store_uri,
         "--artifacts-destination",
-        str(workdir / "artifacts"),
+        destination or str(workdir / "artifacts"),
         "--host",
         "127.0.0.1",
         "--port",
@@ -70,13 +74,17 @@ def start_oracle(
     workers: int = 4,
     backend_store_uri: str | None = None,
     timeout: float = 60,
+    artifacts_destination: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Peer:
-    """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts."""
+    """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts (`env`: more
+    environment variables, e.g. MLFLOW_S3_ENDPOINT_URL for an s3:// destination)."""
     port = port or free_port()
     workdir = Path(workdir)
     store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}"
-    argv = [_bin("mlflow"), "server", *_serve_flags(workdir, store_uri, port, workers)]
-    return _spawn("mlflow-server-2.7.1", argv, workdir, {}, port, timeout)
+    flags = _serve_flags(workdir, store_uri, port, workers, artifacts_destination)
+    argv = [_bin("mlflow"), "server", *flags]
+    return _spawn("mlflow-server-2.7.1", argv, workdir, env or {}, port, timeout)
 
 
 def start_reference(
@@ -89,6 +97,7 @@ def start_reference(
     timeout: float = 60,
     gitlab_config: Path | str | None = None,
     env: dict[str, str] | None = None,
+    artifacts_destination: str | None = None,
 ) -> Peer:
     """The mlflow-compat reference server (`mlflow-compat serve`).
 
@@ -103,7 +112,7 @@ def start_reference(
         "-m",
         "server",
         "serve",
-        *_serve_flags(workdir, store_uri, port, workers),
+        *_serve_flags(workdir, store_uri, port, workers, artifacts_destination),
         "--dialect",
         dialect,
         *(["--gitlab-config", str(gitlab_config)] if gitlab_config else []),

@@ -7,7 +7,8 @@ from urllib.parse import quote, urlparse
 
 from anyio import to_thread
 from connexion.context import request
-from starlette.responses import FileResponse
+from starlette.concurrency import iterate_in_threadpool
+from starlette.responses import StreamingResponse
 
 from server.artifacts import check_path, mime_type
 from server.errors import MlflowError
@@ -21,32 +22,44 @@ class ArtifactHandlers:
         self.store = store
         self.artifacts = artifacts
 
-    def list_artifacts_proxy(self, path=None):
-        return compact(files=self.artifacts.list(check_path(path) if path else None))
+    # Storage calls block (a disk, or S3 over the network): each goes to a worker thread, so
+    # that the event loop keeps serving other requests meanwhile.
 
-    def download_artifact(self, artifact_path):
-        local = self.artifacts.local_file(artifact_path)
+    async def list_artifacts_proxy(self, path=None):
+        path = check_path(path) if path else None
+        return compact(files=await to_thread.run_sync(self.artifacts.list, path))
+
+    async def download_artifact(self, artifact_path):
+        # Opened here, so that a missing file or unreachable storage answers an error body
+        # before the first byte; the bytes then stream from a worker thread.
+        file = await to_thread.run_sync(self.artifacts.reader, artifact_path)
         name = posixpath.basename(artifact_path)
-        return FileResponse(
-            local,
+        return StreamingResponse(
+            iterate_in_threadpool(iter(file)),
             headers={
                 # Set as a header, not media_type, so that no charset is added (2.7.1 sends none).
                 "Content-Type": mime_type(name),
+                "Content-Length": str(file.size),
                 "Content-Disposition": _attachment(name),
                 "X-Content-Type-Options": "nosniff",
             },
         )
 
     async def upload_artifact(self, artifact_path):
-        writer = self.artifacts.writer(artifact_path)
-        with writer as out:
+        writer = await to_thread.run_sync(self.artifacts.writer, artifact_path)
+        out = await to_thread.run_sync(writer.__enter__)
+        try:
             async for chunk in request.stream():
                 if chunk:
                     await to_thread.run_sync(out.write, chunk)
+        except BaseException as e:
+            await to_thread.run_sync(writer.__exit__, type(e), e, e.__traceback__)
+            raise
+        await to_thread.run_sync(writer.__exit__, None, None, None)
         return {}
 
-    def delete_artifact(self, artifact_path):
-        self.artifacts.delete(artifact_path)
+    async def delete_artifact(self, artifact_path):
+        await to_thread.run_sync(self.artifacts.delete, artifact_path)
         return {}
 
     def list_artifacts(self, run_id=None, run_uuid=None, path=None, page_token=None):

@@ -46,6 +46,8 @@ def connect(db_url: str, max_connections: int = 32) -> pw.Database:
         )
     if scheme in ("postgresql", "postgres"):
         options = dict(parse_qsl(url.query))
+        # A database that does not answer fails a request in seconds, not minutes.
+        options.setdefault("connect_timeout", "3")
         return PooledPostgresqlDatabase(
             unquote(url.path.lstrip("/")),
             user=unquote(url.username) if url.username else None,
@@ -138,6 +140,17 @@ def transaction(store, write: bool = True):
                 yield
     except pw.IntegrityError as e:
         raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
+    except (pw.OperationalError, pw.InterfaceError) as e:
+        if not store.pg and "locked" not in str(e):
+            raise  # on SQLite these are also mistakes in SQL, not an outage
+        # PostgreSQL restarting or out of reach, a connection cut, SQLite busy past its
+        # timeout: nothing was committed, and the client may try again. The broken connection
+        # leaves the pool (peewee drops closed ones); so do the idle ones, which the same
+        # outage has most likely cut too, so that requests after it get fresh connections.
+        db.close_idle()
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        error = MlflowError(f"The database is unavailable: {reason}", "TEMPORARILY_UNAVAILABLE")
+        raise error from e
 
 
 def transactional(write: bool = True):

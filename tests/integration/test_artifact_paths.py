@@ -109,7 +109,9 @@ class Filesystem:
     folders around it, and a sentinel file beside it. `snapshot()` must not change when a
     request is refused."""
 
-    def __init__(self, server):
+    def __init__(self, server, s3=None):
+        self.bucket = getattr(server, "bucket", None)
+        self.s3 = s3
         self.workdir = Path(server.workdir)
         self.root = self.workdir / "artifacts"
         self.sentinel = self.workdir / "sentinel.txt"
@@ -133,6 +135,7 @@ class Filesystem:
             "around": sorted(os.listdir(self.workdir.parent)),
             "sentinel": self.sentinel.read_bytes(),
             "escaped": [p for p in self._escape_targets() if os.path.lexists(p)],
+            "bucket": self.s3.objects(self.bucket) if self.bucket else None,
         }
 
     def _escape_targets(self) -> list[Path]:
@@ -141,31 +144,42 @@ class Filesystem:
 
 
 @pytest.fixture
-def fs(reference_server):
+def server(artifact_server):
+    """Tests of paths that no store may accept run on each destination, S3 included."""
+    return artifact_server
+
+
+@pytest.fixture
+def fs(server, request):
+    s3 = request.getfixturevalue("s3_service") if getattr(server, "bucket", None) else None
+    return Filesystem(server, s3)
+
+
+@pytest.fixture
+def local_fs(reference_server):
+    """Symlinks planted in the folder: for the stores that are a local folder."""
     return Filesystem(reference_server)
 
 
 @pytest.mark.parametrize("method", ["PUT", "GET", "DELETE"])
-def test_proxy_refuses_paths_that_leave_the_root(reference_server, fs, method):
+def test_proxy_refuses_paths_that_leave_the_root(server, fs, method):
     before = fs.snapshot()
     for path in ESCAPING_PATHS:
         body = b"escaped!" if method == "PUT" else None
-        _assert_invalid(
-            _request(reference_server.url, method, f"{PROXY}/{path}", body), f"{method} {path}"
-        )
+        _assert_invalid(_request(server.url, method, f"{PROXY}/{path}", body), f"{method} {path}")
         assert fs.snapshot() == before, f"{method} {path} touched the filesystem"
 
 
-def test_proxy_list_refuses_paths_that_leave_the_root(reference_server, fs):
+def test_proxy_list_refuses_paths_that_leave_the_root(server, fs):
     before = fs.snapshot()
     for path in ESCAPING_QUERIES:
-        result = _request(reference_server.url, "GET", f"{PROXY}?{urlencode({'path': path})}")
+        result = _request(server.url, "GET", f"{PROXY}?{urlencode({'path': path})}")
         _assert_invalid(result, f"list {path!r}")
     assert fs.snapshot() == before
 
 
-def test_tracking_artifacts_list_stays_in_the_run(reference_server, fs):
-    url = reference_server.url
+def test_tracking_artifacts_list_stays_in_the_run(server, fs):
+    url = server.url
     status, created, _ = _request_json(url, "/api/2.0/mlflow/runs/create", {"experiment_id": "0"})
     assert status == 200
     run_id = created["run"]["info"]["run_id"]
@@ -180,17 +194,18 @@ def _request_json(base_url: str, path: str, body: dict):
     return _request(base_url, "POST", path, json.dumps(body).encode())
 
 
-def test_double_encoding_is_a_literal_name_inside_the_root(reference_server, fs):
+def test_double_encoding_is_a_literal_name_inside_the_root(server, fs):
     """`%252e%252e%252f` decodes once, to the name '%2e%2e%2f...': a file inside the root, as in
     2.7.1 (which decodes the same way). It never becomes '../'."""
     folder = f"0/{uuid.uuid4().hex}/artifacts"
     status, _, raw = _request(
-        reference_server.url, "PUT", f"{PROXY}/{folder}/%252e%252e%252f{MARKER}", b"literal"
+        server.url, "PUT", f"{PROXY}/{folder}/%252e%252e%252f{MARKER}", b"literal"
     )
     assert status == 200, raw
-    assert (fs.root / folder / f"%2e%2e%2f{MARKER}").read_bytes() == b"literal"
+    stored = _request(server.url, "GET", f"{PROXY}/{folder}/%252e%252e%252f{MARKER}")[2]
+    assert stored == b"literal"
     assert fs.snapshot()["escaped"] == []
-    listed = _request(reference_server.url, "GET", f"{PROXY}?{urlencode({'path': folder})}")[1]
+    listed = _request(server.url, "GET", f"{PROXY}?{urlencode({'path': folder})}")[1]
     assert listed == {"files": [{"path": f"%2e%2e%2f{MARKER}", "is_dir": False, "file_size": 7}]}
 
 
@@ -205,27 +220,27 @@ def test_double_encoding_is_a_literal_name_inside_the_root(reference_server, fs)
         "x/%2e",  # the folder itself
     ],
 )
-def test_uploads_need_one_name_per_file(reference_server, fs, path):
+def test_uploads_need_one_name_per_file(server, fs, path):
     folder = f"0/{uuid.uuid4().hex}/artifacts"
-    url = reference_server.url
+    url = server.url
     assert _request(url, "PUT", f"{PROXY}/{folder}/ok.txt", b"ok")[0] == 200
     before = fs.snapshot()
     _assert_invalid(_request(url, "PUT", f"{PROXY}/{folder}/{path}", b"x"), f"PUT {path}")
     assert fs.snapshot() == before
-    assert (fs.root / folder / "ok.txt").read_bytes() == b"ok"
+    assert _request(url, "GET", f"{PROXY}/{folder}/ok.txt")[2] == b"ok"
 
 
 @pytest.fixture
-def planted(reference_server, fs):
+def planted(reference_server, local_fs):
     """A run folder holding symlinks planted straight into the store: to a folder outside the
     root, to a file outside it, a loop, and (harmless) to a sibling inside the root."""
     folder = f"0/{uuid.uuid4().hex}/artifacts"
     url = reference_server.url
     assert _request(url, "PUT", f"{PROXY}/{folder}/real/inside.txt", b"inside")[0] == 200
-    run_dir = fs.root / folder
-    (run_dir / "out-dir").symlink_to(fs.outside, target_is_directory=True)
-    (run_dir / "out-file.txt").symlink_to(fs.outside / "secret.txt")
-    (run_dir / "sentinel.txt").symlink_to(fs.sentinel)
+    run_dir = local_fs.root / folder
+    (run_dir / "out-dir").symlink_to(local_fs.outside, target_is_directory=True)
+    (run_dir / "out-file.txt").symlink_to(local_fs.outside / "secret.txt")
+    (run_dir / "sentinel.txt").symlink_to(local_fs.sentinel)
     (run_dir / "loop").symlink_to(run_dir / "loop")
     (run_dir / "alias").symlink_to(run_dir / "real", target_is_directory=True)
     return folder
@@ -251,19 +266,19 @@ def planted(reference_server, fs):
         ("DELETE", "loop"),
     ],
 )
-def test_planted_symlinks_do_not_lead_out(reference_server, fs, planted, method, target):
-    before = fs.snapshot()
+def test_planted_symlinks_do_not_lead_out(reference_server, local_fs, planted, method, target):
+    before = local_fs.snapshot()
     body = b"overwritten!" if method == "PUT" else None
     result = _request(reference_server.url, method, f"{PROXY}/{planted}/{quote(target)}", body)
     _assert_invalid(result, f"{method} {target}")
-    assert fs.snapshot() == before
-    assert (fs.outside / "secret.txt").read_bytes() == b"secret"
-    assert sorted(os.listdir(fs.outside)) == ["secret.txt"]
+    assert local_fs.snapshot() == before
+    assert (local_fs.outside / "secret.txt").read_bytes() == b"secret"
+    assert sorted(os.listdir(local_fs.outside)) == ["secret.txt"]
 
 
-def test_listings_skip_and_refuse_planted_symlinks(reference_server, fs, planted):
+def test_listings_skip_and_refuse_planted_symlinks(reference_server, local_fs, planted):
     url = reference_server.url
-    before = fs.snapshot()
+    before = local_fs.snapshot()
     # Listing the folder that holds them shows only what lies inside the root; not even the
     # size of an outside file leaks.
     listed = _request(url, "GET", f"{PROXY}?{urlencode({'path': planted})}")[1]
@@ -277,15 +292,15 @@ def test_listings_skip_and_refuse_planted_symlinks(reference_server, fs, planted
     alias = _request(url, "GET", f"{PROXY}?{urlencode({'path': planted + '/alias'})}")[1]
     assert alias == {"files": [{"path": "inside.txt", "is_dir": False, "file_size": 6}]}
     assert _request(url, "GET", f"{PROXY}/{planted}/alias/inside.txt")[2] == b"inside"
-    assert fs.snapshot() == before
+    assert local_fs.snapshot() == before
 
 
-def test_tracking_list_refuses_planted_symlinks(reference_server, fs):
+def test_tracking_list_refuses_planted_symlinks(reference_server, local_fs):
     url = reference_server.url
     run = _request_json(url, "/api/2.0/mlflow/runs/create", {"experiment_id": "0"})[1]["run"]
-    run_dir = fs.root / run["info"]["artifact_uri"].split(":/", 1)[1]
+    run_dir = local_fs.root / run["info"]["artifact_uri"].split(":/", 1)[1]
     run_dir.mkdir(parents=True)
-    (run_dir / "out-dir").symlink_to(fs.outside, target_is_directory=True)
+    (run_dir / "out-dir").symlink_to(local_fs.outside, target_is_directory=True)
     run_id = run["info"]["run_id"]
     query = urlencode({"run_id": run_id, "path": "out-dir"})
     _assert_invalid(_request(url, "GET", f"{LIST}?{query}"), "artifacts/list out-dir")
@@ -293,11 +308,11 @@ def test_tracking_list_refuses_planted_symlinks(reference_server, fs):
     assert root_listing == {"root_uri": run["info"]["artifact_uri"]}
 
 
-def test_broken_upload_leaves_nothing_behind(reference_server, fs):
+def test_broken_upload_leaves_nothing_behind(server, fs):
     """A client that hangs up halfway: no file, no temporary file, and an earlier version of the
     file stays whole."""
     folder = f"0/{uuid.uuid4().hex}/artifacts"
-    url = reference_server.url
+    url = server.url
     assert _request(url, "PUT", f"{PROXY}/{folder}/kept.bin", b"first version")[0] == 200
     parts = urlsplit(url)
     for name in ("new.bin", "kept.bin"):
@@ -307,9 +322,18 @@ def test_broken_upload_leaves_nothing_behind(reference_server, fs):
         conn.endheaders()
         conn.send(b"x" * (1024 * 1024))
         conn.close()
-    run_dir = fs.root / folder
+    listing = f"{PROXY}?{urlencode({'path': folder})}"
+    kept = {"files": [{"path": "kept.bin", "is_dir": False, "file_size": 13}]}
     deadline = time.monotonic() + 10
-    while sorted(os.listdir(run_dir)) != ["kept.bin"] and time.monotonic() < deadline:
+    while _request(url, "GET", listing)[1] != kept and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sorted(os.listdir(run_dir)) == ["kept.bin"]
-    assert (run_dir / "kept.bin").read_bytes() == b"first version"
+    assert _request(url, "GET", listing)[1] == kept
+    assert _request(url, "GET", f"{PROXY}/{folder}/kept.bin")[2] == b"first version"
+    if fs.bucket:  # no multipart upload left open either
+        assert fs.s3.pending_uploads(fs.bucket) == []
+    else:  # no temporary file either
+        staging = fs.root / ".mlflow-compat-uploads"
+        deadline = time.monotonic() + 10
+        while any(staging.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(staging.iterdir())

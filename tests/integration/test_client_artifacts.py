@@ -20,6 +20,12 @@ PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
 
 @pytest.fixture
+def reference_server(artifact_server):
+    """Every test here runs with artifacts in a local folder (SQLite, PostgreSQL) and in S3."""
+    return artifact_server
+
+
+@pytest.fixture
 def run(tracking_uri):
     """An active run of a fresh experiment; its artifacts go through the server's proxy."""
     mlflow.set_experiment(f"artifacts-{uuid.uuid4().hex[:8]}")

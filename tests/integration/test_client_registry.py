@@ -17,6 +17,12 @@ def _name(prefix: str) -> str:
 
 
 @pytest.fixture
+def reference_server(artifact_server):
+    """Every test here runs with artifacts in a local folder (SQLite, PostgreSQL) and in S3."""
+    return artifact_server
+
+
+@pytest.fixture
 def client(tracking_uri):
     return MlflowClient()
 
