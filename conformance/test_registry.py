@@ -6,8 +6,15 @@ import pytest
 from mlflow.exceptions import MlflowException
 
 
-def _source(sandbox, name: str) -> str:
-    """A remote model location for a version (the server stores it; nothing is read from it)."""
+def _source(sandbox, run_id: str) -> str:
+    """A remote model location for a version, inside the artifacts of the version's run (the
+    server stores it; nothing is read from it). mlflow server 3.x refuses a source that the run
+    named with it does not contain."""
+    return sandbox.client.get_run(run_id).info.artifact_uri.rstrip("/") + "/model"
+
+
+def _loose_source(name: str) -> str:
+    """A remote model location that belongs to no run."""
     return f"mlflow-artifacts:/{name}/model"
 
 
@@ -18,7 +25,10 @@ def _model(sandbox, **kwargs) -> str:
 
 
 def _version(sandbox, name: str, **kwargs):
-    kwargs.setdefault("source", _source(sandbox, name))
+    """A new version of model `name`: of a fresh run's model location, unless told otherwise."""
+    if "source" not in kwargs:
+        kwargs.setdefault("run_id", sandbox.run())
+        kwargs["source"] = _source(sandbox, kwargs["run_id"])
     return sandbox.client.create_model_version(name, **kwargs)
 
 
@@ -113,7 +123,7 @@ def test_create_model_version_with_run_id(sandbox):
 def test_create_model_version_without_run(sandbox):
     """a version created without run_id has no run"""
     name = _model(sandbox)
-    version = _version(sandbox, name)
+    version = _version(sandbox, name, source=_loose_source(name))
     run_id = sandbox.client.get_model_version(name, version.version).run_id
     assert not run_id, f"the version has run {run_id!r}"
 
@@ -136,9 +146,10 @@ def test_register_model_from_run(sandbox):
 def test_create_model_version_source_kept(sandbox):
     """create_model_version(name, source): the version's source is that source"""
     name = _model(sandbox)
-    version = _version(sandbox, name)
+    run_id = sandbox.run()
+    version = _version(sandbox, name, run_id=run_id, source=_source(sandbox, run_id))
     got = sandbox.client.get_model_version(name, version.version)
-    assert got.source == _source(sandbox, name), f"source: {got.source!r}"
+    assert got.source == _source(sandbox, run_id), f"source: {got.source!r}"
 
 
 @pytest.mark.probe("create_model_version.run_link_ignored")

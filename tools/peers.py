@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from conformance.clients import mlflow_version
 from conformance.process import ServerProcess as Peer
 from conformance.process import free_port, start_server
 
@@ -30,9 +31,18 @@ def _bin(name: str) -> str:
     return found
 
 
-def _spawn(name: str, argv: list[str], workdir: Path, env: dict, port: int, timeout: float) -> Peer:
+def _spawn(
+    name: str,
+    argv: list[str],
+    workdir: Path,
+    env: dict,
+    port: int,
+    timeout: float,
+    bindir: Path | None = None,
+) -> Peer:
     # gunicorn (used by `mlflow server`) is found by name on PATH.
-    path = str(Path(sys.executable).parent) + os.pathsep + {**os.environ, **env}.get("PATH", "")
+    bindir = bindir or Path(sys.executable).parent
+    path = str(bindir) + os.pathsep + {**os.environ, **env}.get("PATH", "")
     return start_server(
         name,
         argv,
@@ -66,13 +76,19 @@ def start_oracle(
     workers: int = 4,
     backend_store_uri: str | None = None,
     timeout: float = 60,
+    python: str | Path | None = None,
 ) -> Peer:
-    """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts."""
+    """The real `mlflow server` with a SQLite store and proxied artifacts: 2.7.1, this
+    environment's, or the mlflow of another environment's `python` (e.g. a client virtualenv
+    of conformance.clients, to judge a 3.x server)."""
     port = port or free_port()
     workdir = Path(workdir)
     store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}"
-    argv = [_bin("mlflow"), "server", *_serve_flags(workdir, store_uri, port, workers)]
-    return _spawn("mlflow-server-2.7.1", argv, workdir, {}, port, timeout)
+    bindir = Path(python).parent if python else None
+    mlflow = str(bindir / "mlflow") if bindir else _bin("mlflow")
+    name = f"mlflow-server-{mlflow_version(python) if python else '2.7.1'}"
+    argv = [mlflow, "server", *_serve_flags(workdir, store_uri, port, workers)]
+    return _spawn(name, argv, workdir, {}, port, timeout, bindir)
 
 
 def start_reference(
