@@ -39,11 +39,6 @@ def log_model_kwargs(path: str) -> dict:
     return {"name": path} if MLFLOW_3 else {"artifact_path": path}
 
 
-def model_path(path: str) -> str:
-    """The name 3.x log_model needs (it refuses an empty one); 2.x logs at `path` as given."""
-    return (path or "model") if MLFLOW_3 else path
-
-
 def model_data_exchanges(sandbox) -> list:
     """The scenario's calls that send a logged model's data: runs/log-model (2.x), the
     LoggedModel API (3.x: `/api/2.0/mlflow/logged-models...`)."""
