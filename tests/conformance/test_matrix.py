@@ -48,13 +48,15 @@ ROWS = {
 }
 
 
-def run_matrix(tmp_path, *args: str) -> dict:
+def run_matrix(tmp_path, *args: str, scenarios=SCENARIOS, versions=("2.7.1", NEW)) -> dict:
     """`python -m pytest conformance --client 2.7.1 --client 3.17.2 -k <the flows>` in a
-    subprocess; its reports and output."""
+    subprocess (`scenarios` None: all of them); its reports and output."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     paths = {k: tmp_path / f"report.{k}" for k in ("json", "md", "html", "xml")}
-    argv = [sys.executable, "-m", "pytest", "conformance", "-q", "-k", " or ".join(SCENARIOS)]
-    argv += ["--client", "2.7.1", "--client", NEW, "--report-json", str(paths["json"])]
+    argv = [sys.executable, "-m", "pytest", "conformance", "-q"]
+    argv += ["-k", " or ".join(scenarios)] if scenarios else []
+    argv += [a for v in versions for a in ("--client", v)]
+    argv += ["--report-json", str(paths["json"])]
     argv += ["--report", str(paths["md"]), "--report-html", str(paths["html"])]
     argv += ["--junitxml", str(paths["xml"]), *args]
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=900)
