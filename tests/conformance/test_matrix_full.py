@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(
     reason="the full matrix runs in `tox -e matrix` (MLFLOW_COMPAT_FULL_MATRIX=1)",
 )
 
-# Around each break the matrix found: the last version before and the first after it.
+# Around each break: the last version before and the first after it (3.1.3: the release the
+# earlier build of this matrix found the 3.0 artifact downloads fixed in).
 VERSIONS = ("2.7.1", "2.8.0", "2.8.1", "2.22.5", "3.0.0", "3.1.1", "3.1.3", NEW)
 
 
@@ -42,14 +43,19 @@ def test_the_full_matrix_against_mlflow_server_2_7_1(tmp_path):
     print(boundary.table(report))
     rows = [r["id"] for r in report["rows"]]
     assert {r: cells[("2.7.1", r)] for r in rows} == dict.fromkeys(rows, "Yes"), found["md"]
-    # mlflow #10230: 2.8.0 downloads `models:/` through the registered model's metadata.
-    assert cells[("2.8.0", "load_model")] != "Yes", found["md"]
-    assert cells[("2.8.1", "load_model")] == "Yes", found["md"]
     # The LoggedModel API of 3.x: last passing 2.22.5, first failing 3.0.0.
     for row in ("log_model", "load_model"):
-        assert cells[("2.22.5", row)] == "Yes", found["md"]
+        for version in ("2.8.0", "2.8.1", "2.22.5"):
+            assert cells[(version, row)] == "Yes", (version, row, found["md"])
         for version in ("3.0.0", "3.1.1", "3.1.3", NEW):
             assert cells[(version, row)] == "No", (version, row, found["md"])
+    # 3.0.0 to 3.1.1 download any run artifact through a search of logged models (404 on a
+    # 2.7.1 server): every artifact row is No; 3.17.2 searches only when listing a directory.
+    for row in ("log_artifact", "log_artifacts", "log_text", "log_dict", "log_figure"):
+        for version in ("3.0.0", "3.1.1"):
+            assert cells[(version, row)] == "No", (version, row, found["md"])
+    assert cells[(NEW, "log_text")] == "Yes", found["md"]
+    assert cells[(NEW, "log_artifact")] == "Yes with caveat", found["md"]
 
 
 def test_a_current_mlflow_server_passes_every_client(tmp_path):
