@@ -33,7 +33,7 @@ def _cells(report: dict) -> dict[tuple[str, str], str]:
 
 @pytest.mark.oracle
 def test_the_full_matrix_against_mlflow_server_2_7_1(tmp_path):
-    for version in VERSIONS:
+    for version in VERSIONS[1:]:  # 2.7.1 is the installed client
         clients.ensure(version)
     with start_oracle(tmp_path / "oracle", workers=2) as oracle:
         found = run_matrix(
