@@ -26,6 +26,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dialect", choices=("mlflow", "gitlab"), default="mlflow")
     parser.add_argument("--report", metavar="PATH", help="write the markdown report")
     parser.add_argument("--report-json", metavar="PATH", help="write the JSON report")
+    parser.add_argument("--report-html", metavar="PATH", help="write the HTML report")
+    parser.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="an mlflow client version (repeatable; default: the installed one, 2.7.1); "
+        "another version runs in a virtualenv made on demand in the user's cache",
+    )
+    parser.add_argument(
+        "--client-python",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a python interpreter with an mlflow client installed, as one more client",
+    )
     return parser
 
 
@@ -35,13 +51,17 @@ def pytest_args(argv: list[str] | None = None) -> list[str]:
     out = [str(HERE), "-c", str(HERE / "pytest.ini"), "--rootdir", str(HERE)]
     if args.target:
         out += ["--target", args.target]
-    for flag in ("token", "username", "password", "report", "report_json"):
+    for flag in ("token", "username", "password", "report", "report_json", "report_html"):
         value = getattr(args, flag)
         if value is not None:
             out += [
                 f"--{flag.replace('_', '-')}",
                 str(Path(value).resolve()) if "report" in flag else value,
             ]
+    for version in args.client:
+        out += ["--client", version]
+    for python in args.client_python:
+        out += ["--client-python", python]
     return [*out, "--dialect", args.dialect, *rest]
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,9 @@ import pytest
 import requests
 from mlflow.exceptions import MlflowException
 
+from conformance import html_report, matrix, matrix_report, resources, verdict
 from conformance import report as report_mod
-from conformance import resources, verdict
+from conformance.compat import NotApplicable
 from conformance.sandbox import Sandbox, clean_up, created, isolated_client, reset_client_state
 from conformance.target import EmbeddedServer, Target
 from conformance.wire import Recorder
@@ -38,7 +40,7 @@ class Outcome:
     doc: str
     row: str
     caveat: str | None
-    passed: bool
+    passed: bool | None  # None: the client version has no such method (Not applicable)
     evidence: dict | None = None
 
 
@@ -52,6 +54,9 @@ class State:
     prefix: str = ""
     started: str = ""
     report: dict | None = None
+    junitxml: str | None = None  # a matrix run writes the merged JUnit file itself
+    row_sizes: dict[str, int] = field(default_factory=dict)  # scenarios selected per row
+    exit_statuses: dict[str, int] = field(default_factory=dict)  # per client, matrix runs
 
 
 STATE = pytest.StashKey[State]()
@@ -78,12 +83,51 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report", default=None, metavar="PATH", help="write the markdown report")
     group.addoption("--report-json", default=None, metavar="PATH", help="write the JSON report")
+    group.addoption(
+        "--report-html", default=None, metavar="PATH", help="write the self-contained HTML report"
+    )
+    group.addoption(
+        "--client",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="an mlflow client version to judge the server with (repeatable; default: the "
+        "installed mlflow, in this process); another version runs in a cached virtualenv",
+    )
+    group.addoption(
+        "--client-python",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a python interpreter with an mlflow client installed, as one more client",
+    )
+    group.addoption(
+        "--progress",
+        action="store_true",
+        help="print a line per row as soon as its verdict is known",
+    )
 
 
+def _is_matrix(config: pytest.Config) -> bool:
+    return matrix.is_matrix(config.getoption("--client"), config.getoption("--client-python"))
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "row(id): a core scenario of a client-methods row")
     config.addinivalue_line("markers", "probe(caveat_id): the probe of a documented caveat")
-    config.stash[STATE] = State(started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    state = State(started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    config.stash[STATE] = state
+    if _is_matrix(config):
+        # The clients' JUnit files are merged into this path at the end, not pytest's own.
+        state.junitxml = config.option.xmlpath
+        config.option.xmlpath = None
+
+
+def _here(path) -> bool:
+    """Whether a file is one of this package's (also when reached through a link to it, as a
+    matrix run's clients reach it)."""
+    return Path(str(path)).resolve().parent == HERE
 
 
 def _scenario_of(item: pytest.Item) -> tuple[str, str | None]:
@@ -123,10 +167,18 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     dialect = config.getoption("--dialect")
     rows = {r["id"]: r for r in resources.rows()}
     for item in items:
-        if Path(str(item.path)).parent == HERE:
+        if _here(item.path):
             row, caveat = item.stash[SCENARIO] = _scenario_of(item)
             if reason := _documented_failure(rows[row], caveat, dialect):
                 item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    sizes = session.config.stash[STATE].row_sizes
+    for item in session.items:
+        if SCENARIO in item.stash:
+            row = item.stash[SCENARIO][0]
+            sizes[row] = sizes.get(row, 0) + 1
 
 
 @pytest.hookimpl(wrapper=True)
@@ -138,13 +190,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         state = item.config.stash[STATE]
         row, caveat = item.stash[SCENARIO]
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
-        evidence = None
-        if not rep.passed:
+        evidence, passed = None, rep.passed
+        if call.excinfo is not None and isinstance(call.excinfo.value, NotApplicable):
+            # Neither a pass nor a failure: this client version has no such method.
+            passed = None
+            rep.outcome = "skipped"
+            rep.longrepr = (str(item.path), 0, f"Not applicable: {call.excinfo.value}")
+        elif not rep.passed:
             evidence = _evidence(item, call, state.recorder)
-        state.outcomes.append(
-            Outcome(item.nodeid, item.name, doc, row, caveat, rep.passed, evidence)
-        )
+        state.outcomes.append(Outcome(item.nodeid, item.name, doc, row, caveat, passed, evidence))
+        if item.config.getoption("--progress"):
+            _progress(item.config, row)
     return rep
+
+
+def _progress(config: pytest.Config, row_id: str) -> None:
+    """`[<client version>] <method> ... <verdict>` once every scenario of the row has run."""
+    state = config.stash[STATE]
+    mine = [o for o in state.outcomes if o.row == row_id]
+    if len(mine) != state.row_sizes.get(row_id):
+        return
+    core = [o.passed for o in mine if o.caveat is None]
+    found = verdict.verdict(core, [o.passed for o in mine if o.caveat is not None])
+    method = next(r["method"] for r in resources.rows() if r["id"] == row_id)
+    line = f"[{matrix.installed_version()}] {method} ... {found}"
+    config.pluginmanager.get_plugin("terminalreporter").write_line(line)
 
 
 def _evidence(item: pytest.Item, call: pytest.CallInfo, recorder: Recorder | None) -> dict:
@@ -153,7 +223,7 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo, recorder: Recorder | Non
     error = "skipped" if call.excinfo is None else call.excinfo.exconly()
     if call.excinfo is not None:
         for entry in reversed(call.excinfo.traceback):
-            if Path(str(entry.path)).parent == HERE and entry.path.name.startswith("test_"):
+            if _here(entry.path) and entry.path.name.startswith("test_"):
                 with contextlib.suppress(Exception):
                     statement = " ".join(str(entry.statement).split())
                 break
@@ -165,7 +235,7 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo, recorder: Recorder | Non
         # Where the error was raised, when not in the scenario: e.g. inside the MLflow client.
         last = call.excinfo.traceback[-1]
         path = Path(str(last.path))
-        if path.parent != HERE and "site-packages" in path.parts:
+        if not _here(path) and "site-packages" in path.parts:
             where = "/".join(path.parts[path.parts.index("site-packages") + 1 :])
             error += f" (raised at {where}:{last.lineno + 1})"
     return {"call": statement, "error": error, "exchange": _failing_exchange(item, call, recorder)}
@@ -192,10 +262,9 @@ def _failing_exchange(item: pytest.Item, call: pytest.CallInfo, recorder: Record
     return failed[-1].summary() if from_client or failed[-1] is exchanges[-1] else None
 
 
-@pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest, tmp_path_factory) -> Target:
-    """The server under test; the embedded reference server when --target is not given."""
-    config = request.config
+def _resolve_target(config: pytest.Config, workdir_factory, finalizers: list) -> Target:
+    """The server under test: --target, or the embedded reference server (its stop is added to
+    `finalizers`)."""
     state = config.stash[STATE]
     dialect = config.getoption("--dialect")
     url = config.getoption("--target")
@@ -208,12 +277,91 @@ def target(request: pytest.FixtureRequest, tmp_path_factory) -> Target:
             password=config.getoption("--password") or os.environ.get("MLFLOW_TRACKING_PASSWORD"),
         )
     else:
-        server = EmbeddedServer(tmp_path_factory.mktemp("reference-server"), dialect)
+        server = EmbeddedServer(workdir_factory("reference-server"), dialect)
         found = server.start()
-        request.addfinalizer(server.stop)
+        finalizers.append(server.stop)
     state.target = found
     state.server_version = found.server_version()
     return found
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, tmp_path_factory) -> Target:
+    """The server under test; the embedded reference server when --target is not given."""
+    finalizers: list = []
+    found = _resolve_target(request.config, tmp_path_factory.mktemp, finalizers)
+    for stop in finalizers:
+        request.addfinalizer(stop)
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session):
+    """A matrix run: the suite once per client, each in a subprocess, instead of in here."""
+    config = session.config
+    if not _is_matrix(config) or session.config.option.collectonly:
+        return None
+    state = config.stash[STATE]
+    write = config.pluginmanager.get_plugin("terminalreporter").write_line
+    asked = config.getoption("--client"), config.getoption("--client-python")
+    clients = matrix.resolve(*asked, write)
+    finalizers: list = []
+    with tempfile.TemporaryDirectory(prefix="mlflow-compat-matrix-") as tmp:
+
+        def workdir(name: str) -> Path:
+            return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))
+
+        try:
+            target = _resolve_target(config, workdir, finalizers)
+            reports, junits = {}, {}
+            for client in clients:
+                status, report, junit = matrix.run_client(
+                    client,
+                    target,
+                    workdir(f"client-{client.version}"),
+                    _passed_on(config),
+                    write,
+                    _selection(config),
+                )
+                state.exit_statuses[client.version] = status
+                junits[client.version] = junit
+                if report is not None:
+                    reports[client.version] = report
+        finally:
+            for stop in finalizers:
+                stop()
+        if state.junitxml:
+            matrix.merge_junit(junits, Path(state.junitxml))
+    if reports:
+        state.report = matrix_report.merge(reports)
+        state.report["embedded"] = target.embedded
+    if any(state.exit_statuses.values()) or len(reports) < len(clients):
+        session.testsfailed = 1
+    return True
+
+
+def _selection(config: pytest.Config) -> list[str] | None:
+    """The files and node ids of this package asked for on the command line, relative to it;
+    None for all of it."""
+    found = []
+    for arg in config.args:
+        path, sep, rest = arg.partition("::")
+        resolved = Path(config.invocation_params.dir, path).resolve()
+        if resolved == HERE:
+            return None
+        if resolved.parent == HERE:
+            found.append(resolved.name + sep + rest)
+    return found or None
+
+
+def _passed_on(config: pytest.Config) -> list[str]:
+    """The selection options a matrix run passes on to every client's run (-k, -m)."""
+    out = []
+    if config.option.keyword:
+        out += ["-k", config.option.keyword]
+    if config.option.markexpr:
+        out += ["-m", config.option.markexpr]
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -263,6 +411,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state = config.stash[STATE]
     if state.target is None:
         return
+    if _is_matrix(config):
+        if state.report is not None:
+            _write_reports(config, state.report, matrix_report.markdown)
+        return
     state.report = report_mod.build(
         outcomes=[o.__dict__ for o in state.outcomes],
         target=state.target,
@@ -273,10 +425,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         exchanges=len(state.recorder.exchanges) if state.recorder else 0,
         cleanup_problems=state.cleanup_problems,
     )
+    _write_reports(config, state.report, report_mod.markdown)
+
+
+def _write_reports(config: pytest.Config, report: dict, markdown) -> None:
     if path := config.getoption("--report-json"):
-        Path(path).write_text(json.dumps(state.report, indent=2) + "\n", encoding="utf-8")
+        Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if path := config.getoption("--report"):
-        Path(path).write_text(report_mod.markdown(state.report), encoding="utf-8")
+        Path(path).write_text(markdown(report), encoding="utf-8")
+    if path := config.getoption("--report-html"):
+        page = html_report.render(matrix_report.as_matrix(report))
+        Path(path).write_text(page, encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -284,5 +443,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if state.report is None:
         return
     terminalreporter.section("MLflow client conformance")
-    for line in report_mod.summary_lines(state.report):
+    summary = matrix_report.summary_lines if "clients" in state.report else report_mod.summary_lines
+    for line in summary(state.report):
         terminalreporter.write_line(line)
+    for version, status in state.exit_statuses.items():
+        if status:
+            terminalreporter.write_line(f"[{version}] the suite exited with {status}")

@@ -12,7 +12,7 @@ from collections import Counter
 
 from conformance import resources
 from conformance.target import Target
-from conformance.verdict import NOT_RUN, YES, YES_WITH_CAVEAT, verdict
+from conformance.verdict import NOT_APPLICABLE, NOT_RUN, YES, YES_WITH_CAVEAT, verdict
 
 TABLE_TITLES = {
     "tracking": "MLflow client methods",
@@ -48,6 +48,7 @@ def build(
     cleanup_problems: list[str],
 ) -> dict:
     """The JSON report."""
+    client = importlib.metadata.version("mlflow")
     caveat_text = {cid: c["text"] for cid, c in resources.caveats().items()}
     rows = []
     for row in resources.rows():
@@ -67,13 +68,15 @@ def build(
                 "documented_comments": doc_comments,
                 "observed": observed,
                 # None when the row's scenarios were not run (deselected).
-                "matches": None if observed == NOT_RUN else observed == doc_status,
+                "matches": None
+                if observed in (NOT_RUN, NOT_APPLICABLE)
+                else observed == doc_status,
                 "core": [_scenario(o) for o in core],
                 "probes": [{**_scenario(o), "caveat": o["caveat"]} for o in probes],
                 "caveats_observed": [
                     {"id": o["caveat"], "text": caveat_text[o["caveat"]]}
                     for o in probes
-                    if not o["passed"]
+                    if o["passed"] is False
                 ],
                 "caveats_not_probed": [
                     c["id"] for c in row.get("caveats", []) if c["id"] not in probed
@@ -89,21 +92,41 @@ def build(
         "embedded": target.embedded,
         "dialect": target.dialect,
         "server_version": server_version,
-        "client": f"mlflow {importlib.metadata.version('mlflow')}",
+        "client": f"mlflow {client}",
         "date": started,
         "prefix": prefix,
         # False when some rows had no scenario run (a -k selection, a single file ...).
         "full_run": NOT_RUN not in counts,
         "summary": {
             "rows": len(rows),
-            "verdicts": {s: counts.get(s, 0) for s in (*resources.STATUSES, NOT_RUN)},
+            "verdicts": {
+                s: counts.get(s, 0) for s in (*resources.STATUSES, NOT_APPLICABLE, NOT_RUN)
+            },
             "mismatches": [r["id"] for r in rows if r["matches"] is False],
             "exchanges": exchanges,
             "wire_violations": sum(v["count"] for op in wire.values() for v in op["violations"]),
         },
         "rows": rows,
+        "matrix": [matrix_cell(client, r) for r in rows],
         "wire": wire,
         "cleanup_problems": cleanup_problems,
+    }
+
+
+def matrix_cell(client: str, row: dict) -> dict:
+    """One cell of the client-version matrix: a row's verdict with one client version, and
+    the evidence of every scenario that failed."""
+    failing = [sc for sc in [*row["core"], *row["probes"]] if sc["passed"] is False]
+    return {
+        "client": client,
+        "method": row["method"],
+        "row": row["id"],
+        "documented": row["documented"],
+        "observed": row["observed"],
+        "evidence": [
+            {"scenario": sc["scenario"], "caveat": sc.get("caveat"), **(sc["evidence"] or {})}
+            for sc in failing
+        ],
     }
 
 
@@ -127,8 +150,8 @@ def comments(row: dict) -> str:
     if row["observed"] == YES_WITH_CAVEAT:
         observed = [f"`{c['id']}` ({c['text']})" for c in row["caveats_observed"]]
         parts.append("Caveats observed: " + "; ".join(observed))
-    elif row["observed"] not in (YES, NOT_RUN):
-        failing = [c["description"] for c in row["core"] if not c["passed"]]
+    elif row["observed"] not in (YES, NOT_RUN, NOT_APPLICABLE):
+        failing = [c["description"] for c in row["core"] if c["passed"] is False]
         parts.append("Fails: " + "; ".join(failing) + ". See evidence.")
     if row["caveats_not_probed"]:
         parts.append("Not probed: " + ", ".join(f"`{c}`" for c in row["caveats_not_probed"]))
@@ -141,18 +164,42 @@ def comments(row: dict) -> str:
     return " ".join(parts)
 
 
-def markdown(report: dict) -> str:
-    """The human report."""
-    s = report["summary"]
+def evidence_lines(row: dict) -> list[str]:
+    """Markdown items for each failing scenario of a row: the call, the error, the exchange."""
+    lines = []
+    for sc in [*row["core"], *row["probes"]]:
+        if sc["passed"] is not False:
+            continue
+        what = f"probe `{sc['caveat']}`" if "caveat" in sc else "core"
+        ev = sc["evidence"] or {}
+        lines.append(f"- {what}: {sc['description']} (`{sc['scenario']}`)")
+        if ev.get("call"):
+            lines.append(f"  - call: `{ev['call']}`")
+        lines.append(f"  - error: {_cell(ev.get('error') or '')}")
+        if ev.get("exchange"):
+            lines.append(f"  - HTTP: `{ev['exchange']}`")
+    return lines
+
+
+def heading(report: dict, title: str, client: str) -> list[str]:
+    """The report's title and who was judged, how, with which client(s), when."""
     version = f" (answers /version: {report['server_version']})" if report["server_version"] else ""
-    lines = [
-        "# MLflow client compatibility",
+    return [
+        f"# {title}",
         "",
         f"- Server: `{report['target']}`{version}"
         + (" — the embedded reference server" if report["embedded"] else ""),
         f"- Dialect (documented column): `{report['dialect']}`",
-        f"- Client: {report['client']}",
+        client,
         f"- Date: {report['date']}",
+    ]
+
+
+def markdown(report: dict) -> str:
+    """The human report."""
+    s = report["summary"]
+    lines = [
+        *heading(report, "MLflow client compatibility", f"- Client: {report['client']}"),
         "- Verdicts: " + ", ".join(f"{k}: {v}" for k, v in s["verdicts"].items() if v),
         f"- Rows that differ from the documented status: {len(s['mismatches'])}"
         + (" (" + ", ".join(f"`{m}`" for m in s["mismatches"]) + ")" if s["mismatches"] else ""),
@@ -178,23 +225,15 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"| `{row['method']}` | {row['documented']} | {observed} | {_cell(comments(row))} |"
             )
-    evidence_rows = [r for r in report["rows"] if r["observed"] not in (YES, NOT_RUN)]
+    evidence_rows = [
+        r for r in report["rows"] if r["observed"] not in (YES, NOT_RUN, NOT_APPLICABLE)
+    ]
     if evidence_rows:
         lines += ["", "## Evidence", ""]
         for row in evidence_rows:
             lines.append(f"### `{row['method']}` — {row['observed']}")
             lines.append("")
-            for sc in [*row["core"], *row["probes"]]:
-                if sc["passed"]:
-                    continue
-                what = f"probe `{sc['caveat']}`" if "caveat" in sc else "core"
-                ev = sc["evidence"] or {}
-                lines.append(f"- {what}: {sc['description']} (`{sc['scenario']}`)")
-                if ev.get("call"):
-                    lines.append(f"  - call: `{ev['call']}`")
-                lines.append(f"  - error: {_cell(ev.get('error') or '')}")
-                if ev.get("exchange"):
-                    lines.append(f"  - HTTP: `{ev['exchange']}`")
+            lines += evidence_lines(row)
             lines.append("")
     lines += ["", "## Wire check against spec/mlflow-2.7.1.yaml", ""]
     lines += ["| Operation | Exchanges | Violations |", "|---|---|---|"]

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conformance import compat
 from conformance.target import Target
 from conformance.wire import Recorder
 
@@ -168,13 +169,13 @@ def isolated_client(target: Target, workdir: Path, monkeypatch: pytest.MonkeyPat
 def reset_client_state() -> None:
     """End active runs and forget the active experiment and URIs of the fluent API."""
     import mlflow
-    from mlflow.tracking import _model_registry, fluent
+    from mlflow.tracking import _model_registry
 
     with contextlib.suppress(Exception):
         while mlflow.active_run():
             mlflow.end_run()
-    fluent._active_run_stack.clear()
-    fluent._active_experiment_id = None
+    compat.clear_active_runs()
+    compat.clear_active_experiment()
     mlflow.set_tracking_uri(None)
     _model_registry.utils._registry_uri = None
 

@@ -4,6 +4,8 @@ Core scenarios log the model at the run's artifact root (artifact_path=""), as G
 caveat asks; the probe logs it under a sub-path, as stock MLflow users usually do. load_model
 loads `models:/<name>/<version>` and `models:/<name>/latest`, the seed's examples.
 Requirements are given explicitly: inferring them costs seconds and sends nothing different.
+MLflow 3 clients name the model (`name=`, not empty) and keep its files in a LoggedModel of its
+own rather than in the run's artifacts: conformance.compat says where to read them back.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import json
 
 import mlflow
 import pytest
+import yaml
+
+from conformance import compat
 
 REQUIREMENTS = ["scikit-learn"]
 X, Y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]
@@ -23,16 +28,39 @@ def _model():
     return LogisticRegression().fit(X, Y)
 
 
-def _log_model(sandbox, artifact_path: str = "", check_remote: bool = True) -> str:
-    """Log a fitted sklearn model in a fresh run the seed's way; returns the run id."""
+def _log_model(sandbox, artifact_path: str = "", check_remote: bool = True):
+    """Log a fitted sklearn model in a fresh run the seed's way: (run id, the ModelInfo)."""
     sandbox.experiment()
     with mlflow.start_run() as run:
         if check_remote:
             sandbox.assert_remote_artifacts(run.info.run_id)
-        mlflow.sklearn.log_model(
-            _model(), artifact_path=artifact_path, pip_requirements=REQUIREMENTS
+        info = mlflow.sklearn.log_model(
+            _model(), **compat.log_model_kwargs(artifact_path), pip_requirements=REQUIREMENTS
         )
-    return run.info.run_id
+    return run.info.run_id, info
+
+
+def _data_file(mlmodel: str) -> str:
+    """The file the MLmodel's sklearn flavor keeps the model in (model.pkl; 3.x: model.skops)."""
+    flavors = yaml.safe_load(mlmodel).get("flavors", {})
+    assert "sklearn" in flavors, f"MLmodel flavors: {sorted(flavors)}"
+    return flavors["sklearn"]["pickled_model"]
+
+
+def _assert_model_files(sandbox, run_id: str, info, path: str) -> None:
+    """The logged model's MLmodel and data file list and read back where the client put them."""
+    if compat.MLFLOW_3:
+        read = compat.read_model_file
+        data = _data_file(read(info, "MLmodel", sandbox.workdir).decode())
+        listed = compat.list_model_files(info)
+        assert {"MLmodel", data} <= listed, f"the logged model's files: {listed}"
+        assert read(info, data, sandbox.workdir), f"{data} is empty"
+        return
+    under = f"{path}/" if path else ""
+    data = _data_file(sandbox.artifact_text(run_id, f"{under}MLmodel"))
+    expected = {f"{under}MLmodel": False, f"{under}{data}": False}
+    sandbox.assert_listed(run_id, path or None, expected, exact=False)
+    assert sandbox.artifact_bytes(run_id, f"{under}{data}"), f"{under}{data} is empty"
 
 
 def _history(sandbox, run_id: str) -> list[dict]:
@@ -43,28 +71,30 @@ def _history(sandbox, run_id: str) -> list[dict]:
 @pytest.mark.row("log_model")
 def test_log_model_saves_artifacts(sandbox):
     """mlflow.sklearn.log_model(model, artifact_path="") uploads the model's files"""
-    run_id = _log_model(sandbox)
-    sandbox.assert_listed(run_id, None, {"MLmodel": False, "model.pkl": False}, exact=False)
-    assert "sklearn:" in sandbox.artifact_text(run_id, "MLmodel")
-    assert sandbox.artifact_bytes(run_id, "model.pkl"), "model.pkl is empty"
+    run_id, info = _log_model(sandbox)
+    _assert_model_files(sandbox, run_id, info, "")
 
 
 @pytest.mark.row("log_model")
 def test_log_model_sends_model_data(sandbox):
     """mlflow.sklearn.log_model sends the model data, and the server accepts it (runs/log-model)"""
     # Where the files went is the other scenario's business: this one is about the model data.
-    run_id = _log_model(sandbox, check_remote=False)
-    calls = sandbox.exchanges("logModel")
-    assert calls, "the client sent no runs/log-model"
+    run_id, _ = _log_model(sandbox, check_remote=False)
+    calls = compat.model_data_exchanges(sandbox)
+    assert calls, "the client sent no model data (runs/log-model; 3.x: logged-models)"
     # The client swallows a failed runs/log-model with a warning: the answer says it all.
-    assert all(e.ok for e in calls), "runs/log-model failed: " + calls[-1].summary()
+    assert all(e.ok for e in calls), "sending the model data failed: " + calls[-1].summary()
     assert run_id
 
 
 @pytest.mark.probe("log_model.no_model_data")
 def test_log_model_data_on_the_run(sandbox):
     """the run's mlflow.log-model.history tag lists the logged model and its flavors"""
-    run_id = _log_model(sandbox, check_remote=False)
+    run_id, info = _log_model(sandbox, check_remote=False)
+    if compat.MLFLOW_3:  # the model data is a LoggedModel of the run's, not a tag
+        model = sandbox.client.get_logged_model(info.model_id)
+        assert model.source_run_id == run_id, f"the logged model's run: {model.source_run_id}"
+        return
     history = _history(sandbox, run_id)
     assert history, "no mlflow.log-model.history tag on the run"
     assert "sklearn" in history[-1].get("flavors", {}), f"history: {history}"
@@ -73,21 +103,20 @@ def test_log_model_data_on_the_run(sandbox):
 @pytest.mark.probe("log_model.artifact_path_empty")
 def test_log_model_with_artifact_path(sandbox):
     """mlflow.sklearn.log_model(model, artifact_path="model") puts the model under model/"""
-    run_id = _log_model(sandbox, "model")
-    expected = {"model/MLmodel": False, "model/model.pkl": False}
-    sandbox.assert_listed(run_id, "model", expected, exact=False)
-    assert "sklearn:" in sandbox.artifact_text(run_id, "model/MLmodel")
-    assert sandbox.artifact_bytes(run_id, "model/model.pkl"), "model/model.pkl is empty"
+    run_id, info = _log_model(sandbox, "model")
+    _assert_model_files(sandbox, run_id, info, "model")
 
 
 def _registered(sandbox) -> tuple[str, str]:
     """A model logged in a run and registered as a version of a new model: (name, version)."""
     client = sandbox.client
-    run_id = _log_model(sandbox)
+    run_id, info = _log_model(sandbox)
     name = sandbox.name("model")
     client.create_registered_model(name)
-    source = client.get_run(run_id).info.artifact_uri
-    version = client.create_model_version(name, source=source, run_id=run_id).version
+    source = compat.model_source(client.get_run(run_id).info.artifact_uri, info)
+    version = client.create_model_version(
+        name, source=source, run_id=run_id, **compat.model_version_kwargs(info)
+    ).version
     backing = client.get_model_version(name, version).run_id
     if backing and backing != run_id:
         # The server backs each version with a run of its own (GitLab: "Every model version

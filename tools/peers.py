@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from conformance.clients import mlflow_version
 from conformance.process import ServerProcess as Peer
 from conformance.process import free_port, start_server
 
@@ -34,9 +35,18 @@ def _bin(name: str) -> str:
     return found
 
 
-def _spawn(name: str, argv: list[str], workdir: Path, env: dict, port: int, timeout: float) -> Peer:
+def _spawn(
+    name: str,
+    argv: list[str],
+    workdir: Path,
+    env: dict,
+    port: int,
+    timeout: float,
+    bindir: Path | None = None,
+) -> Peer:
     # gunicorn (used by `mlflow server`) is found by name on PATH.
-    path = str(Path(sys.executable).parent) + os.pathsep + {**os.environ, **env}.get("PATH", "")
+    bindir = bindir or Path(sys.executable).parent
+    path = str(bindir) + os.pathsep + {**os.environ, **env}.get("PATH", "")
     return start_server(
         name,
         argv,
@@ -76,15 +86,21 @@ def start_oracle(
     timeout: float = 60,
     artifacts_destination: str | None = None,
     env: dict[str, str] | None = None,
+    python: str | Path | None = None,
 ) -> Peer:
-    """The real `mlflow server` 2.7.1 with a SQLite store and proxied artifacts (`env`: more
-    environment variables, e.g. MLFLOW_S3_ENDPOINT_URL for an s3:// destination)."""
+    """The real `mlflow server` with a SQLite store and proxied artifacts: 2.7.1, this
+    environment's, or the mlflow of another environment's `python` (e.g. a client virtualenv
+    of conformance.clients, to judge a 3.x server). `env`: more environment variables, e.g.
+    MLFLOW_S3_ENDPOINT_URL for an s3:// destination."""
     port = port or free_port()
     workdir = Path(workdir)
     store_uri = backend_store_uri or f"sqlite:///{workdir / 'mlflow.db'}"
+    bindir = Path(python).parent if python else None
+    mlflow = str(bindir / "mlflow") if bindir else _bin("mlflow")
+    name = f"mlflow-server-{mlflow_version(python) if python else '2.7.1'}"
     flags = _serve_flags(workdir, store_uri, port, workers, artifacts_destination)
-    argv = [_bin("mlflow"), "server", *flags]
-    return _spawn("mlflow-server-2.7.1", argv, workdir, env or {}, port, timeout)
+    argv = [mlflow, "server", *flags]
+    return _spawn(name, argv, workdir, env or {}, port, timeout, bindir)
 
 
 def start_reference(

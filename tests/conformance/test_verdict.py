@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.verdict import NO, NOT_RUN, PARTIAL, YES, YES_WITH_CAVEAT, verdict
+from conformance.verdict import (
+    NO,
+    NOT_APPLICABLE,
+    NOT_RUN,
+    PARTIAL,
+    YES,
+    YES_WITH_CAVEAT,
+    verdict,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +28,11 @@ from conformance.verdict import NO, NOT_RUN, PARTIAL, YES, YES_WITH_CAVEAT, verd
         ([False], [], NO),
         ([], [True], NOT_RUN),
         ([], [], NOT_RUN),
+        # None: the client version has no such method; it counts neither way.
+        ([None, None], [False], NOT_APPLICABLE),
+        ([True, None], [None], YES),
+        ([True, None], [False, None], YES_WITH_CAVEAT),
+        ([False, None], [], NO),
     ],
 )
 def test_verdict(core, probes, expected):
