@@ -4,7 +4,8 @@
                           [--runs N] [--workers N] [--duration SECONDS] [--rounds N]
                           [--only NAME] [--scale N] [--soak SECONDS] [--check-goals] [--json PATH]
 
-Peers: the reference server, `mlflow server` 2.7.1 and FastTrackML (the Go peer). Each runs as a
+Peers: the reference server, `mlflow server` 2.7.1, FastTrackML (the Go peer) and, asked for
+with `--peers ...,mlflow3`, the current `mlflow server` (3.x, in its own virtualenv). Each runs as a
 real process on loopback with a fresh SQLite file (or, with `--database postgresql`, a fresh
 PostgreSQL database on the server `--postgres-url` names) and the same number of workers where
 it has workers. Every workload runs against each peer in turn (warm-up, then a fixed time), over
@@ -30,14 +31,18 @@ from pathlib import Path
 
 import requests
 
+from conformance import clients
 from tools import bench_scale
 from tools.benchlib import T0, call, check, format_table, load_runs, metric, percentile, process_rss
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
 
+# The current MLflow, whose server runs in a virtualenv of its own (conformance.clients).
+CURRENT_MLFLOW = "3.17.2"
 PEERS = {
     "reference": "ours (mlflow-compat)",
     "mlflow": "mlflow server 2.7.1",
     "fasttrackml": "FastTrackML (Go)",
+    "mlflow3": f"mlflow server {CURRENT_MLFLOW} (uvicorn)",
 }
 # Throughput goals: ours / peer, per workload.
 GOALS = {"mlflow": 5.0, "fasttrackml": 1.0}
@@ -346,6 +351,13 @@ def start(peer: str, workdir: Path, workers: int, database: str | None) -> Peer:
         return start_oracle(workdir, workers=workers, backend_store_uri=database, timeout=120)
     if peer == "reference":
         return start_reference(workdir, workers=workers, backend_store_uri=database, timeout=120)
+    if peer == "mlflow3":
+        if database:
+            raise SystemExit(
+                "mlflow3 runs on SQLite only here: its virtualenv has no PostgreSQL driver"
+            )
+        python = clients.ensure(CURRENT_MLFLOW)
+        return start_oracle(workdir, workers=workers, python=python, timeout=180)
     if peer == "fasttrackml":
         uri = database and "postgres://" + database.split("://", 1)[1]
         return start_fasttrackml(workdir, database_uri=uri, timeout=120)
