@@ -326,9 +326,7 @@ def test_ui_operation_with_an_rpc_is_reported(tmp_path, doc):
 
 def test_ui_tag_on_another_operation_is_reported(tmp_path, doc):
     broken = copy.deepcopy(doc)
-    broken["paths"]["/ajax-api/2.0/mlflow/runs/made-up"] = copy.deepcopy(
-        broken["paths"][UI_BULK]
-    )
+    broken["paths"]["/ajax-api/2.0/mlflow/runs/made-up"] = copy.deepcopy(broken["paths"][UI_BULK])
     broken["paths"]["/ajax-api/2.0/mlflow/runs/made-up"]["get"]["operationId"] = "madeUp"
     assert_broken(
         write(tmp_path, broken),

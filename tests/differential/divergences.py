@@ -564,19 +564,18 @@ DIVERGENCES: list[Divergence] = [
             "2.7.1's 'Malformed model info' message. " + _CLIENT_MISTAKE_500
         ),
     ),
-    Divergence(
-        id="U1-ui-endpoint-elsewhere-json-404",
-        scenario="ui-metric-history-bulk",
-        steps=("not-under-api",),
-        kinds=("content_type", "body"),
-        reason="The web UI's endpoints exist under /ajax-api/2.0 only. " + _JSON_404,
-    ),
-    Divergence(
-        id="U2-ui-endpoint-elsewhere-json-404",
-        scenario="ui-datasets-and-gateway",
-        steps=("search-not-under-api",),
-        kinds=("content_type", "body"),
-        reason="The web UI's endpoints exist under /ajax-api/2.0 only. " + _JSON_404,
+    *(
+        Divergence(
+            id=f"U{n}-ui-endpoint-elsewhere-json-404",
+            scenario=scenario,
+            steps=(step,),
+            kinds=("content_type", "body"),
+            reason="The web UI's endpoints exist under /ajax-api/2.0 only. " + _JSON_404,
+        )
+        for n, scenario, step in (
+            (1, "ui-metric-history-bulk", "not-under-api"),
+            (2, "ui-datasets-and-gateway", "search-not-under-api"),
+        )
     ),
     Divergence(
         id="U3-missing-artifact-preview-404",
