@@ -28,7 +28,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1600,1000",
+    "--window-size=2400,1200",  # wide enough for every column of the runs table
 )
 WAIT_SECONDS = 30
 
