@@ -80,6 +80,7 @@ _JSON_404 = (
     'MLflow\'s JSON error body {"error_code": "ENDPOINT_NOT_FOUND"}, which the MLflow '
     "client can parse (it raises on the HTML page). Status codes match."
 )
+_AJAX_ONLY = "The web UI's endpoints exist under /ajax-api/2.0 only. "
 _CLIENT_MISTAKE_500 = (
     "2.7.1 raises these without an error code, so they leave as 500 INTERNAL_ERROR (an HTML 500 "
     "for a max_results that is not a number), which the MLflow client retries for about a "
@@ -566,15 +567,16 @@ DIVERGENCES: list[Divergence] = [
     ),
     *(
         Divergence(
-            id=f"U{n}-ui-endpoint-elsewhere-json-404",
+            id=f"U{n}-ui-json-404",
             scenario=scenario,
             steps=(step,),
             kinds=("content_type", "body"),
-            reason="The web UI's endpoints exist under /ajax-api/2.0 only. " + _JSON_404,
+            reason=why + _JSON_404,
         )
-        for n, scenario, step in (
-            (1, "ui-metric-history-bulk", "not-under-api"),
-            (2, "ui-datasets-and-gateway", "search-not-under-api"),
+        for n, scenario, step, why in (
+            (1, "ui-metric-history-bulk", "not-under-api", _AJAX_ONLY),
+            (2, "ui-datasets-and-gateway", "search-not-under-api", _AJAX_ONLY),
+            (5, "ui-static-files", "missing-file", "A file the UI's build does not have. "),
         )
     ),
     Divergence(

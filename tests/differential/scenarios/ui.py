@@ -142,4 +142,16 @@ DATASETS_AND_GATEWAY = Scenario(
     ],
 )
 
-SCENARIOS = [ARTIFACT_PREVIEWS, METRIC_HISTORY_BULK, DATASETS_AND_GATEWAY]
+STATIC_FILES = Scenario(
+    "ui-static-files",
+    doc="the UI's index.html at / and its build's files at /static-files/, from the wheel",
+    steps=[
+        get("index", "/"),
+        get("manifest", "/static-files/manifest.json"),
+        get("asset-manifest", "/static-files/asset-manifest.json"),
+        get("favicon", "/static-files/favicon.ico"),
+        get("missing-file", "/static-files/no-such-file.js"),
+    ],
+)
+
+SCENARIOS = [ARTIFACT_PREVIEWS, METRIC_HISTORY_BULK, DATASETS_AND_GATEWAY, STATIC_FILES]
