@@ -76,7 +76,10 @@ def log_with_client(url: str, workdir) -> Logged:
     client.log_artifact(first, str(workdir / "plot.png"), artifact_path="images")
     with mlflow.start_run(run_id=first):
         model = LinearRegression().fit(np.array([[0.0], [1.0]]), np.array([0.0, 1.0]))
-        mlflow.sklearn.log_model(model, "model", registered_model_name=MODEL)
+        # Requirements given: the client would otherwise infer them in a subprocess (seconds).
+        mlflow.sklearn.log_model(
+            model, "model", registered_model_name=MODEL, pip_requirements=["scikit-learn"]
+        )
     for name in RUN_NAMES:
         client.set_terminated(run_ids[name])
     source = f"{client.get_run(first).info.artifact_uri}/model"
