@@ -122,7 +122,8 @@ def test_run_page_shows_params_tags_metrics_and_a_metric_chart(ui_server, browse
     no_http_errors(browser)
     # The metric's own page: its chart of every logged step.
     click(browser, "//a[normalize-space(.)='loss']", "the link to the loss chart")
-    browser.wait_for_text("Completed Runs", f"loss 0.083 (step={STEPS - 1})")
+    # the metric table: latest and min at the last step, max at the first
+    browser.wait_for_text("Completed Runs", f"0.083 (step={STEPS - 1})", "1 (step=0)")
     # 2.7.1 draws this chart with WebGL: read the points off the plot element (plotly's data).
     points = browser.wait_for(
         lambda: browser.driver.execute_script(
