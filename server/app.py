@@ -6,6 +6,7 @@ MLflow's ``{"error_code", "message"}`` body.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 
 import connexion
@@ -13,17 +14,35 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from starlette.requests import ClientDisconnect
 
 from server.compose import Server, compose
 from server.contract import Contract, snake_case
 from server.errors import MlflowError, endpoint_not_found
+from server.operations import Api
 from server.request_validation import MlflowJSONBodyValidator, MlflowParameterValidator
 from server.settings import Settings
 from server.wire import AJAX_PREFIX, API_PREFIX, MlflowBodyMiddleware, WireJSON
 
 log = logging.getLogger("mlflow_compat")
+# connexion's default stack less what this server does not use: security (the contract declares
+# no security schemes; the GitLab dialect checks tokens in front of connexion), response
+# validation (off) and lifespan handlers (none).
+MIDDLEWARES = [
+    ServerErrorMiddleware,
+    ExceptionMiddleware,
+    SwaggerUIMiddleware,
+    RoutingMiddleware,
+    RequestValidationMiddleware,
+    ContextMiddleware,
+]
 JSON = "application/json"
 
 
@@ -84,13 +103,30 @@ def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
     return _error_response(MlflowError(f"{type(exc).__name__}: {exc}", "INTERNAL_ERROR"))
 
 
+def inline(handler):
+    """`handler` as a coroutine function, so that connexion calls it on the event loop instead
+    of handing it to a thread pool. The handlers' work is short (one transaction; streams are
+    async), and a worker then serves one request at a time, as `mlflow server`'s gunicorn
+    workers do: the hop to a thread and back cost more than most requests."""
+    if inspect.iscoroutinefunction(handler):
+        return handler
+
+    @functools.wraps(handler)
+    async def call(*args, **kwargs):
+        return handler(*args, **kwargs)
+
+    return call
+
+
 def create_app(server: Server) -> connexion.AsyncApp:
     """The connexion app serving `server`'s contract with its handler table."""
 
     def resolve(operation_id: str):
-        return server.handlers[snake_case(operation_id)]
+        return inline(server.handlers[snake_case(operation_id)])
 
-    app = connexion.AsyncApp(__name__, jsonifier=Jsonifier(WireJSON))
+    app = connexion.AsyncApp(__name__, jsonifier=Jsonifier(WireJSON), middlewares=MIDDLEWARES)
+    # The routed app (connexion has no option for it) makes operations that decorate once.
+    app._middleware_app.api_cls = Api
     app.add_api(
         server.contract.document,
         resolver=Resolver(function_resolver=resolve),

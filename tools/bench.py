@@ -1,19 +1,25 @@
-"""Benchmark the reference server against `mlflow server` 2.7.1, side by side.
+"""Benchmark the reference server against its peers, side by side in one run.
 
-    python -m tools.bench [--quick] [--runs N] [--workers N] [--peers reference,mlflow]
-                          [--duration SECONDS] [--rounds N] [--only NAME] [--json PATH]
+    python -m tools.bench [--quick] [--peers reference,mlflow,fasttrackml] [--database sqlite]
+                          [--runs N] [--workers N] [--duration SECONDS] [--rounds N]
+                          [--only NAME] [--scale N] [--soak SECONDS] [--check-goals] [--json PATH]
 
-Each peer runs as a real process on loopback with a fresh SQLite file and the same number of
-workers. Every workload runs against each peer in turn (warm-up, then a fixed time), over
+Peers: the reference server, `mlflow server` 2.7.1 and FastTrackML (the Go peer). Each runs as a
+real process on loopback with a fresh SQLite file (or, with `--database postgresql`, a fresh
+PostgreSQL database on the server `--postgres-url` names) and the same number of workers where
+it has workers. Every workload runs against each peer in turn (warm-up, then a fixed time), over
 keep-alive `requests.Session`s, and checks the data the server returned; the table shows ops/s,
-p50/p95 latency and the ratio ours / mlflow.
+p50/p99 latency and the ratio ours / each peer. `--scale N` adds search and history at scale
+(tools/bench_scale.py), `--soak` a steady load that watches resident memory. With
+`--check-goals` the exit status is 1 when a ratio or a scale figure misses its goal.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import statistics
+import os
 import sys
 import tempfile
 import threading
@@ -24,26 +30,17 @@ from pathlib import Path
 
 import requests
 
-from tools.peers import Peer, start_oracle, start_reference
+from tools import bench_scale
+from tools.benchlib import T0, call, check, format_table, load_runs, metric, percentile, process_rss
+from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
 
-API = "/api/2.0/mlflow/"
-PEERS = {"reference": "ours (mlflow-compat)", "mlflow": "mlflow server 2.7.1"}
-
-
-class WrongAnswer(AssertionError):
-    """A server answered, but not what MLflow 2.7.1 answers."""
-
-
-def call(session: requests.Session, url: str, method: str, path: str, **kw) -> dict:
-    resp = session.request(method, url + API + path, timeout=120, **kw)
-    if resp.status_code != 200:
-        raise WrongAnswer(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
-    return resp.json()
-
-
-def check(cond: bool, what: str) -> None:
-    if not cond:
-        raise WrongAnswer(what)
+PEERS = {
+    "reference": "ours (mlflow-compat)",
+    "mlflow": "mlflow server 2.7.1",
+    "fasttrackml": "FastTrackML (Go)",
+}
+# Throughput goals: ours / peer, per workload.
+GOALS = {"mlflow": 5.0, "fasttrackml": 1.0}
 
 
 @dataclass
@@ -73,11 +70,7 @@ class Result:
         return self.ops / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        if len(self.latencies_ms) == 1:
-            return self.latencies_ms[0]
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(q) - 1]
+        return percentile(self.latencies_ms, q)
 
     def to_dict(self) -> dict:
         return {
@@ -87,7 +80,7 @@ class Result:
             "seconds": round(self.seconds, 3),
             "ops_per_s": round(self.ops_per_s, 2),
             "p50_ms": round(self.percentile(50), 3),
-            "p95_ms": round(self.percentile(95), 3),
+            "p99_ms": round(self.percentile(99), 3),
             "correct": self.correct,
             "error": self.error,
         }
@@ -139,7 +132,13 @@ def log_metric_workload(threads: int = 1) -> Workload:
         return {"run": _run(s, url, _experiment(s, url))}
 
     def op(s, url, st, i):
-        body = {"run_id": st["run"], "key": "loss", "value": i * 0.5, "timestamp": i, "step": i}
+        body = {
+            "run_id": st["run"],
+            "key": "loss",
+            "value": i * 0.5,
+            "timestamp": T0 + i,
+            "step": i,
+        }
         check(call(s, url, "POST", "runs/log-metric", json=body) == {}, "log-metric answer not {}")
 
     def verify(s, url, st, ops):
@@ -155,7 +154,9 @@ def log_batch_workload() -> Workload:
         return {"run": _run(s, url, _experiment(s, url))}
 
     def op(s, url, st, i):
-        metrics = [{"key": f"m{k}", "value": k + i, "timestamp": i, "step": i} for k in range(1000)]
+        metrics = [
+            {"key": f"m{k}", "value": k + i, "timestamp": T0 + i, "step": i} for k in range(1000)
+        ]
         answer = call(
             s, url, "POST", "runs/log-batch", json={"run_id": st["run"], "metrics": metrics}
         )
@@ -176,7 +177,9 @@ def get_run_workload() -> Workload:
         run = _run(s, url, _experiment(s, url), run_name="bench-get")
         batch = {
             "run_id": run,
-            "metrics": [{"key": f"m{k}", "value": k, "timestamp": 1, "step": 0} for k in range(20)],
+            "metrics": [
+                {"key": f"m{k}", "value": k, "timestamp": T0, "step": 0} for k in range(20)
+            ],
             "params": [{"key": f"p{k}", "value": str(k)} for k in range(20)],
             "tags": [{"key": f"t{k}", "value": str(k)} for k in range(20)],
         }
@@ -202,7 +205,7 @@ def history_workload(points: int = 2000) -> Workload:
         run = _run(s, url, _experiment(s, url))
         for start in range(0, points, 1000):
             metrics = [
-                {"key": "curve", "value": j / 10, "timestamp": j, "step": j}
+                {"key": "curve", "value": j / 10, "timestamp": T0 + j, "step": j}
                 for j in range(start, min(start + 1000, points))
             ]
             call(s, url, "POST", "runs/log-batch", json={"run_id": run, "metrics": metrics})
@@ -224,16 +227,7 @@ def search_workload(n_runs: int) -> Workload:
     page = 100
 
     def setup(s, url):
-        exp = _experiment(s, url)
-        for i in range(n_runs):
-            run = _run(s, url, exp, start_time=i)
-            batch = {
-                "run_id": run,
-                "metrics": [{"key": "score", "value": i, "timestamp": 1, "step": 0}],
-                "params": [{"key": "parity", "value": "even" if i % 2 == 0 else "odd"}],
-            }
-            call(s, url, "POST", "runs/log-batch", json=batch)
-        return {"exp": exp}
+        return {"exp": load_runs(url, n_runs)[0]}
 
     body_for = lambda st: {  # noqa: E731
         "experiment_ids": [st["exp"]],
@@ -245,7 +239,7 @@ def search_workload(n_runs: int) -> Workload:
     def op(s, url, st, i):
         runs = call(s, url, "POST", "runs/search", json=body_for(st)).get("runs", [])
         expected = [i for i in range(n_runs - 1, n_runs // 4 - 1, -1) if i % 2 == 0][:page]
-        scores = [int(r["data"]["metrics"][0]["value"]) for r in runs]
+        scores = [int(metric(r, "score")) for r in runs]
         check(
             scores == expected,
             f"search returned scores {scores[:5]}..., expected {expected[:5]}...",
@@ -255,6 +249,25 @@ def search_workload(n_runs: int) -> Workload:
         op(s, url, st, 0)
 
     return Workload(f"runs/search filter+order over {n_runs} runs", setup, op, verify)
+
+
+def search_page_workload(n_runs: int) -> Workload:
+    """Every run of an experiment in one page, as the UI and `search_runs(max_results=...)` ask."""
+
+    def setup(s, url):
+        return {"exp": load_runs(url, n_runs)[0]}
+
+    def op(s, url, st, i):
+        body = {"experiment_ids": [st["exp"]], "max_results": 1000}
+        runs = call(s, url, "POST", "runs/search", json=body).get("runs", [])
+        check(len(runs) == n_runs, f"one page holds {len(runs)} runs, expected {n_runs}")
+        starts = [r["info"]["start_time"] for r in runs]
+        check(starts == sorted(starts, reverse=True), "runs not newest first")
+
+    def verify(s, url, st, ops):
+        op(s, url, st, 0)
+
+    return Workload(f"runs/search all {n_runs} runs in one page", setup, op, verify)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,33 +328,6 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
     return result
 
 
-def process_tree_rss(pid: int) -> tuple[int, int]:
-    """(bytes resident, processes) of a server process and all its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents[int(stat.parent.name)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, ppid in parents.items() if ppid == parent]
-        tree.update(children)
-        frontier.extend(children)
-    total = 0
-    for member in tree:
-        try:
-            status = Path(f"/proc/{member}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total, len(tree)
-
-
 def combine(parts: list[Result]) -> Result:
     """One result from the rounds of a workload on one peer: all ops over all measured time."""
     whole = Result(parts[0].workload, parts[0].peer)
@@ -354,22 +340,64 @@ def combine(parts: list[Result]) -> Result:
     return whole
 
 
-def start(peer: str, workdir: Path, workers: int) -> Peer:
+def start(peer: str, workdir: Path, workers: int, database: str | None) -> Peer:
+    """Start `peer` in `workdir`; `database` is a PostgreSQL URL, or None for a SQLite file."""
     if peer == "mlflow":
-        return start_oracle(workdir / "mlflow", workers=workers, timeout=120)
+        return start_oracle(workdir, workers=workers, backend_store_uri=database, timeout=120)
     if peer == "reference":
-        return start_reference(workdir / "reference", workers=workers, timeout=120)
+        return start_reference(workdir, workers=workers, backend_store_uri=database, timeout=120)
+    if peer == "fasttrackml":
+        uri = database and "postgres://" + database.split("://", 1)[1]
+        return start_fasttrackml(workdir, database_uri=uri, timeout=120)
     raise SystemExit(f"unknown peer {peer!r}; choose from {sorted(PEERS)}")
+
+
+@contextlib.contextmanager
+def databases(kind: str, admin_url: str | None, peers: list[str]):
+    """A fresh database per peer: None each for SQLite (the peer makes its own file), else a new
+    PostgreSQL database on `admin_url`'s server, dropped afterwards."""
+    if kind == "sqlite":
+        yield dict.fromkeys(peers)
+        return
+    if not admin_url:
+        raise SystemExit(
+            "--database postgresql needs --postgres-url or MLFLOW_COMPAT_TEST_POSTGRES_URL"
+        )
+    import psycopg2  # the `postgresql` extra
+
+    base, _, _ = admin_url.rpartition("/")
+    names = {p: f"bench_{p}_{os.getpid()}" for p in peers}
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            for name in names.values():
+                cur.execute(f"DROP DATABASE IF EXISTS {name}")
+                cur.execute(f"CREATE DATABASE {name}")
+        yield {p: f"{base}/{name}" for p, name in names.items()}
+    finally:
+        with admin.cursor() as cur:
+            for name in names.values():
+                cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def ratio(results: dict, workload: str, peer: str) -> float | None:
+    """ours / peer in ops per second, or None when either is missing or wrong."""
+    ours, theirs = results.get((workload, "reference")), results.get((workload, peer))
+    if not (ours and theirs and ours.correct and theirs.correct and theirs.ops_per_s):
+        return None
+    return ours.ops_per_s / theirs.ops_per_s
 
 
 def table(results: list[Result], peers: list[str]) -> str:
     by = {(r.workload, r.peer): r for r in results}
     names = list(dict.fromkeys(r.workload for r in results))
+    others = [p for p in peers if p != "reference"] if "reference" in peers else []
     cols = ["workload"]
     for p in peers:
-        cols += [f"{p} ops/s", f"{p} p50 ms", f"{p} p95 ms"]
-    if {"reference", "mlflow"} <= set(peers):
-        cols.append("ours/mlflow")
+        cols += [f"{p} ops/s", f"{p} p50 ms", f"{p} p99 ms"]
+    cols += [f"ours/{p}" for p in others]
     rows = []
     for n in names:
         row = [n]
@@ -378,15 +406,39 @@ def table(results: list[Result], peers: list[str]) -> str:
             if r is None or not r.correct:
                 row += ["WRONG" if r else "-", "", ""]
             else:
-                row += [f"{r.ops_per_s:.1f}", f"{r.percentile(50):.2f}", f"{r.percentile(95):.2f}"]
-        if "ours/mlflow" in cols:
-            a, b = by.get((n, "reference")), by.get((n, "mlflow"))
-            ok = a and b and a.correct and b.correct and b.ops_per_s
-            row.append(f"{a.ops_per_s / b.ops_per_s:.2f}x" if ok else "-")
+                row += [f"{r.ops_per_s:.1f}", f"{r.percentile(50):.2f}", f"{r.percentile(99):.2f}"]
+        for p in others:
+            x = ratio(by, n, p)
+            row.append("-" if x is None else f"{x:.2f}x")
         rows.append(row)
-    widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=True)]
-    fmt = lambda r: " | ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
-    return "\n".join([fmt(cols), "-+-".join("-" * w for w in widths), *map(fmt, rows)])
+    return format_table(cols, rows)
+
+
+def missed_goals(results: list[Result], peers: list[str]) -> list[str]:
+    """Each workload whose ratio ours / peer is under GOALS[peer] (or could not be measured)."""
+    by = {(r.workload, r.peer): r for r in results}
+    missed = []
+    for n in dict.fromkeys(r.workload for r in results):
+        for p in peers:
+            if p not in GOALS or "reference" not in peers:
+                continue
+            x = ratio(by, n, p)
+            if x is None or x < GOALS[p]:
+                shown = "not measured" if x is None else f"{x:.2f}x"
+                missed.append(f"{n}: ours/{p} {shown}, goal {GOALS[p]:g}x")
+    return missed
+
+
+def memory_lines(memory: dict[str, list[int]]) -> list[str]:
+    lines = []
+    for p, sizes in memory.items():
+        if not sizes:
+            continue
+        lines.append(
+            f"resident memory after the run: {p:12} {sum(sizes) / 2**20:7.1f} MiB in "
+            f"{len(sizes)} processes, largest {max(sizes) / 2**20:6.1f} MiB"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -394,9 +446,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--runs", type=int, help="runs in the search workload (default 1200)")
-    parser.add_argument("--workers", type=int, default=4, help="worker processes per server")
-    parser.add_argument("--peers", default="reference,mlflow", help="comma-separated")
+    parser.add_argument("--runs", type=int, help="runs in the filter+order search (default 300)")
+    parser.add_argument("--page-runs", type=int, help="runs in the one-page search (default 500)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per server")
+    parser.add_argument("--peers", default="reference,mlflow,fasttrackml", help="comma-separated")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("MLFLOW_COMPAT_TEST_POSTGRES_URL"),
+        help="a PostgreSQL server (a role that may create databases) for --database postgresql",
+    )
     parser.add_argument("--duration", type=float, help="seconds measured per workload")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     parser.add_argument(
@@ -404,16 +463,21 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1,
         help="measure each workload in this many slices, alternating the peers, so that a "
-        "burst of load elsewhere on the machine falls on both alike",
+        "burst of load elsewhere on the machine falls on all alike",
     )
     parser.add_argument("--only", help="run only the workloads whose name contains this")
+    parser.add_argument("--scale", type=int, help="also search an experiment of this many runs")
+    parser.add_argument("--scale-peers", help="peers for --scale (default: --peers)")
+    parser.add_argument("--soak", type=float, help="seconds of steady log-metric, RSS sampled")
+    parser.add_argument("--check-goals", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
 
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     for p in peers:
         if p not in PEERS:
             parser.error(f"unknown peer {p!r}; choose from {sorted(PEERS)}")
-    n_runs = args.runs or (60 if args.quick else 1200)
+    n_runs = args.runs or (60 if args.quick else 300)
+    page_runs = args.page_runs or (50 if args.quick else 500)
     duration = args.duration or (0.5 if args.quick else 5.0)
     warmup = 0.2 if args.quick else 1.0
     workloads = [
@@ -423,25 +487,31 @@ def main(argv: list[str] | None = None) -> int:
         get_run_workload(),
         history_workload(200 if args.quick else 2000),
         search_workload(n_runs),
+        search_page_workload(page_runs),
         log_metric_workload(threads=8),
     ]
     if args.only:
         workloads = [w for w in workloads if args.only in w.name]
     print(
         f"peers: {', '.join(f'{p} = {PEERS[p]}' for p in peers)}; "
-        f"{args.workers} worker processes each, fresh SQLite files; "
+        f"{args.workers} worker processes each where the server has workers; "
+        f"fresh {'SQLite files' if args.database == 'sqlite' else 'PostgreSQL databases'}; "
         f"{duration:g}s measured per workload after {warmup:g}s warm-up"
-        f"{f' in {args.rounds} alternating rounds' if args.rounds > 1 else ''}; "
-        f"search over {n_runs} runs",
+        f"{f' in {args.rounds} alternating rounds' if args.rounds > 1 else ''}",
         flush=True,
     )
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="mlflow-compat-bench-") as tmp:
+    scale_report: dict = {}
+    soak_report: dict = {}
+    memory: dict[str, list[int]] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="mlflow-compat-bench-") as tmp,
+        databases(args.database, args.postgres_url, peers) as dbs,
+    ):
         running: dict[str, Peer] = {}
-        memory: dict[str, tuple[int, int]] = {}
         try:
             for p in peers:
-                running[p] = start(p, Path(tmp), args.workers)
+                running[p] = start(p, Path(tmp) / p, args.workers, dbs[p])
             for w in workloads:
                 rounds = {p: [] for p in peers}
                 for _ in range(args.rounds):
@@ -452,33 +522,60 @@ def main(argv: list[str] | None = None) -> int:
                     r.peer = p
                     results.append(r)
                     state = "ok" if r.correct else f"WRONG: {r.error}"
-                    print(f"  {w.name:45} {p:10} {r.ops_per_s:9.1f} ops/s  {state}", flush=True)
-            memory = {p: process_tree_rss(running[p].proc.pid) for p in peers}
+                    print(f"  {w.name:45} {p:12} {r.ops_per_s:9.1f} ops/s  {state}", flush=True)
+            memory = {p: process_rss(running[p].proc.pid) for p in peers}
+            if args.scale:
+                scale_peers = (args.scale_peers or args.peers).split(",")
+                scale_report = bench_scale.run(
+                    {p: running[p] for p in scale_peers if p in running},
+                    args.scale,
+                    quick=args.quick,
+                )
+            if args.soak:
+                soak_report = bench_scale.soak(running, args.soak)
         finally:
             for peer in running.values():
                 peer.stop()
     print()
     print(table(results, peers))
     print()
-    for p, (rss, count) in memory.items():
-        print(f"resident memory after the run: {p:10} {rss / 2**20:7.1f} MiB in {count} processes")
+    print("\n".join(memory_lines(memory)))
+    missed = missed_goals(results, peers)
+    if scale_report:
+        print()
+        print(bench_scale.table(scale_report))
+        missed += bench_scale.missed_goals(scale_report)
+    if soak_report:
+        print()
+        print(bench_scale.soak_table(soak_report))
+        missed += bench_scale.soak_missed(soak_report)
+    if missed:
+        print("\ngoals missed:\n  " + "\n  ".join(missed))
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
                     "workers": args.workers,
+                    "database": args.database,
                     "quick": args.quick,
                     "duration_s": duration,
                     "search_runs": n_runs,
+                    "page_runs": page_runs,
                     "rounds": args.rounds,
-                    "rss_bytes": {p: rss for p, (rss, _) in memory.items()},
+                    "rss_bytes": {p: sum(sizes) for p, sizes in memory.items()},
+                    "rss_process_bytes": memory,
                     "peers": {p: PEERS[p] for p in peers},
                     "results": [r.to_dict() for r in results],
+                    "scale": scale_report,
+                    "soak": soak_report,
+                    "goals_missed": missed,
                 },
                 indent=2,
             )
         )
-    return 0 if all(r.correct for r in results) else 1
+    if not all(r.correct for r in results) or scale_report.get("wrong"):
+        return 1
+    return 1 if args.check_goals and missed else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Start the servers mlflow-compat compares: the reference server and `mlflow server` 2.7.1.
+"""Start the servers mlflow-compat compares: the reference server, `mlflow server` 2.7.1 and
+FastTrackML (the Go peer, `pip install fasttrackml`).
 
-Both run as real processes on loopback, each with its own SQLite file (or database URL) and
+Each runs as a real process on loopback, with its own SQLite file (or database URL) and
 artifact folder, so tests and benchmarks talk to them exactly as the MLflow client would.
 """
 
@@ -8,15 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from conformance.process import ServerProcess as Peer
 from conformance.process import free_port, start_server
 
-__all__ = ["Peer", "free_port", "start_oracle", "start_reference"]
+__all__ = ["Peer", "free_port", "start_fasttrackml", "start_oracle", "start_reference"]
 
 REPO = Path(__file__).resolve().parent.parent
+FASTTRACKML_VERSION = "0.6.0"
 
 
 def _bin(name: str) -> str:
@@ -110,3 +114,57 @@ def start_reference(
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     return _spawn("mlflow-compat", argv, workdir, env, port, timeout)
+
+
+def start_fasttrackml(
+    workdir: Path,
+    port: int | None = None,
+    database_uri: str | None = None,
+    timeout: float = 60,
+) -> Peer:
+    """FastTrackML (`fml server`) with a SQLite file, or `database_uri` (`postgres://...`).
+
+    FastTrackML has no worker processes: one Go process serves every request concurrently."""
+    port = port or free_port()
+    workdir = Path(workdir)
+    # FastTrackML's SQLite URL is `sqlite://` followed by an absolute path.
+    database_uri = database_uri or f"sqlite://{(workdir / 'fasttrackml.db').resolve()}"
+    argv = [
+        fasttrackml_binary(),
+        "server",
+        "-a",
+        f"127.0.0.1:{port}",
+        "-d",
+        database_uri,
+        "--default-artifact-root",
+        str(workdir / "artifacts"),
+    ]
+    return _spawn("fasttrackml", argv, workdir, {}, port, timeout)
+
+
+def fasttrackml_binary() -> str:
+    """FastTrackML's `fml`: from PATH if there, else from the `fasttrackml` wheel, installed on
+    first use into the user's cache (~/.cache/mlflow-compat/peers). It is installed without its
+    dependencies: they are those of its Python client, which wants mlflow >= 2.8, and the server
+    is the Go binary alone."""
+    found = shutil.which("fml")
+    if found:
+        return found
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlflow-compat"
+    home = cache / "peers" / f"fasttrackml-{FASTTRACKML_VERSION}"
+    fml = home / "bin" / "fml"
+    if not fml.exists():
+        home.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".fasttrackml-", dir=home.parent))
+        subprocess.run(
+            [
+                *[sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"],
+                *["--target", str(staging), f"fasttrackml=={FASTTRACKML_VERSION}"],
+            ],
+            check=True,
+        )
+        try:
+            staging.rename(home)  # whole or not at all; a concurrent install may have won
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return str(fml)

@@ -111,46 +111,108 @@ def _run_filter(m, pg: bool, clause: dict):
     raise invalid(f"Invalid search expression type '{kind}'")
 
 
-def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by):
-    """SELECT run_uuid FROM runs ... with the filter and ordering applied; caller pages it."""
+def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by) -> RunSearch:
+    """The run_uuids of the runs a search selects, in order; the caller pages it.
+
+    Ordered by a metric first (the common shape), the search is three ordered segments: runs
+    with a number for it, runs with NaN, runs without it. The first is read along
+    latest_metrics' (experiment_id, key, is_nan, value) index, so that a top-N query visits
+    about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
-    query = R.select(R.run_uuid).where(R.experiment.in_(experiment_ids))
-    query = query.where(R.lifecycle_stage.in_(list(stages)))
-    for clause in g.parse_filter(filter_string):
-        query = query.where(_run_filter(m, pg, clause))
+    conditions = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
+    conditions += [_run_filter(m, pg, clause) for clause in g.parse_filter(filter_string)]
+    clauses = _order_clauses(order_by)
+    lead = clauses[0] if clauses and clauses[0][0] == g.METRIC else None
+    rest = clauses[1:] if lead else clauses
+    defaults = [] if (g.ATTRIBUTE, "start_time") in {c[:2] for c in clauses} else ["start_time"]
 
-    ordering, seen = [], set()
+    def ordered(query, first=()):
+        ordering = list(first)
+        for n, (kind, key, ascending) in enumerate(rest, start=2):
+            query, column, missing = _order_column(m, pg, query, kind, key, f"order_{n}")
+            ordering += [missing.asc(), column.asc() if ascending else column.desc()]
+        if defaults:
+            ordering.append(R.start_time.desc())
+        return query.order_by(*ordering, R.run_uuid.asc())
+
+    if lead is None:
+        return RunSearch(store.db, [ordered(R.select(R.run_uuid).where(*conditions))])
+    _, key, ascending = lead
+    L = m.LatestMetric.alias("order_1")
+
+    def with_metric(is_nan: bool):
+        match = (L.run == R.run_uuid) & (L.key == key)
+        if pg:
+            query = R.select(R.run_uuid).join(L, on=match)
+        else:  # SQLite's planner would start from runs: CROSS JOIN keeps latest_metrics first
+            query = L.select(R.run_uuid).join(R, pw.JOIN.CROSS).where(match)
+        return query.where(*conditions, L.experiment.in_(experiment_ids), L.is_nan == is_nan)
+
+    numbers = ordered(with_metric(False), [L.value.asc() if ascending else L.value.desc()])
+    nans = ordered(with_metric(True))  # NaN is stored as 0: ties, in the order of the rest
+    M = m.LatestMetric.alias()
+    has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
+    missing = ordered(R.select(R.run_uuid).where(*conditions, ~_exists(has_metric)))
+    return RunSearch(store.db, [numbers, nans, missing])
+
+
+def _order_clauses(order_by) -> list[tuple[str, str, bool]]:
+    """(kind, key, ascending) of each order_by clause, checked as 2.7.1 checks them."""
+    clauses, seen = [], set()
     validate_order_by_count(order_by)
     for clause in order_by or ():
         kind, key, ascending = g.parse_order_by(clause, g.RUN_ORDER_ATTRIBUTES)
         key = g.translate_key_alias(key) if kind == g.ATTRIBUTE else key
         if (kind, key) in seen:
             raise MlflowError(f"`order_by` contains duplicate fields: {list(order_by)}")
-        seen.add((kind, key))
-        if kind == g.ATTRIBUTE:
-            column = getattr(R, _RUN_COLUMN[key])
-            missing = pw.Case(None, [(column.is_null(), 1)], 0)
-            if key not in ("start_time", "end_time"):
-                column = text_order(pg, column)
-        elif kind in (g.METRIC, g.PARAM, g.TAG):
-            model = {g.METRIC: m.LatestMetric, g.PARAM: m.Param, g.TAG: m.Tag}[kind]
-            E = model.alias(f"order_{len(seen)}")
-            query = query.join(E, pw.JOIN.LEFT_OUTER, on=((E.run == R.run_uuid) & (E.key == key)))
-            if kind == g.METRIC:
-                # NaN (stored as 0 with is_nan) after numbers, missing after NaN, both ways.
-                missing = pw.Case(None, [(E.is_nan == True, 1), (E.value.is_null(), 2)], 0)  # noqa: E712
-                column = E.value
-            else:
-                missing = pw.Case(None, [(E.value.is_null(), 1)], 0)
-                column = text_order(pg, E.value)
-        else:
+        if kind not in (g.ATTRIBUTE, g.METRIC, g.PARAM, g.TAG):
             raise invalid(f"Invalid identifier type '{kind}'")
-        ordering += [missing.asc(), column.asc() if ascending else column.desc()]
-    if (g.ATTRIBUTE, "start_time") not in seen:
-        ordering.append(R.start_time.desc())
-    ordering.append(R.run_uuid.asc())
-    return query.order_by(*ordering)
+        seen.add((kind, key))
+        clauses.append((kind, key, ascending))
+    return clauses
+
+
+def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
+    """(query joined to what it orders by, the column, the 'missing' rank): NaN (stored as 0
+    with is_nan) after numbers, missing values last, both ways."""
+    R = m.Run
+    if kind == g.ATTRIBUTE:
+        column = getattr(R, _RUN_COLUMN[key])
+        missing = pw.Case(None, [(column.is_null(), 1)], 0)
+        if key not in ("start_time", "end_time"):
+            column = text_order(pg, column)
+        return query, column, missing
+    model = {g.METRIC: m.LatestMetric, g.PARAM: m.Param, g.TAG: m.Tag}[kind]
+    E = model.alias(alias)
+    query = query.join(E, pw.JOIN.LEFT_OUTER, on=((E.run == R.run_uuid) & (E.key == key)))
+    if kind == g.METRIC:
+        missing = pw.Case(None, [(E.is_nan == True, 1), (E.value.is_null(), 2)], 0)  # noqa: E712
+        return query, E.value, missing
+    return query, text_order(pg, E.value), pw.Case(None, [(E.value.is_null(), 1)], 0)
+
+
+class RunSearch:
+    """A run search's ordered segments (queries of run_uuid), read as one list."""
+
+    def __init__(self, db: pw.Database, segments: list):
+        self.db = db
+        self.segments = segments
+
+    def ids(self, offset: int, limit: int) -> list[str]:
+        """The run_uuids at positions offset .. offset + limit - 1 of the whole order."""
+        out: list[str] = []
+        for query in self.segments:
+            if len(out) >= limit:
+                break
+            page = query.offset(offset).limit(limit - len(out))
+            rows = [row[0] for row in self.db.execute(page).fetchall()]
+            if rows:
+                out += rows
+                offset = 0
+            elif offset:
+                offset = max(offset - query.count(), 0)  # the whole segment lies before offset
+        return out
 
 
 def experiment_query(store: StoreBase, stages, filter_string, order_by):

@@ -191,9 +191,10 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
 
     # ---- logging -----------------------------------------------------------------------------
 
-    def _insert_metrics(self, run_id, metrics) -> None:
+    def _insert_metrics(self, run_id, experiment_id, metrics) -> None:
         """Append to the history (exact duplicates ignored, as MLflow) and keep latest_metrics
-        at the max (step, timestamp, value) per key."""
+        (which carries the run's experiment, for searches) at the max (step, timestamp, value)
+        per key."""
         rows = []
         latest: dict[str, tuple] = {}
         for m in metrics:
@@ -205,7 +206,10 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
                 latest[row[1]] = row
         columns = ("run_uuid", "key", "step", "timestamp", "value", "is_nan")
         bulk_insert(self.db, "metrics", columns, rows, _IGNORE_CONFLICT)
-        bulk_insert(self.db, "latest_metrics", columns, list(latest.values()), _NEWER_METRIC)
+        latest_rows = [(*row, experiment_id) for row in latest.values()]
+        bulk_insert(
+            self.db, "latest_metrics", (*columns, "experiment_id"), latest_rows, _NEWER_METRIC
+        )
 
     def _upsert_tags(self, run_id, pairs) -> None:
         rows = {key: (run_id, key, value) for key, value in pairs}  # last value of a key wins
@@ -249,10 +253,9 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
     def log_metric(self, run_id, key, value, timestamp, step=0) -> None:
         v.validate_metric(key, value, timestamp, step)
         v.validate_length("Metric name", v.MAX_ENTITY_KEY_LENGTH, key)
-        self._run_row(run_id, active=True)
-        self._insert_metrics(
-            run_id, [{"key": key, "value": value, "timestamp": timestamp, "step": step}]
-        )
+        experiment_id = self._run_row(run_id, active=True)[0]
+        metric = {"key": key, "value": value, "timestamp": timestamp, "step": step}
+        self._insert_metrics(run_id, experiment_id, [metric])
 
     @transactional()
     def log_param(self, run_id, key, value) -> None:
@@ -306,11 +309,11 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         params = [{"key": p.get("key"), "value": _str_or_empty(p.get("value"))} for p in params]
         tags = [{"key": t.get("key"), "value": _str_or_empty(t.get("value"))} for t in tags]
         v.validate_batch(metrics, params, tags)
-        self._run_row(run_id, active=True)
+        experiment_id = self._run_row(run_id, active=True)[0]
         if params:
             self._insert_params(run_id, params)
         if metrics:
-            self._insert_metrics(run_id, metrics)
+            self._insert_metrics(run_id, experiment_id, metrics)
         if tags:
             self._upsert_tags(run_id, [(t["key"], t["value"]) for t in tags])
 
@@ -395,7 +398,7 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
             )
             pks = [pk for (pk,) in visible.tuples()]
         query = search.run_query(self, pks, view_stages(run_view_type), filter_string, order_by)
-        run_ids = [r[0] for r in query.offset(offset).limit(max_results).tuples()]
+        run_ids = query.ids(offset, max_results)
         runs = self._load_runs(run_ids)
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
         return runs, token

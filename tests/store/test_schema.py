@@ -103,3 +103,34 @@ def test_failed_call_leaves_nothing_behind(store, exp_id):
         store.create_run(exp_id, tags=tags)
     assert info.value.error_code == "BAD_REQUEST"  # as 2.7.1
     assert store.search_runs([exp_id], run_view_type="ALL") == ([], None)
+
+
+def test_latest_metrics_gain_their_experiment(db_url):
+    """Version 4: latest_metrics rows of an older database get their run's experiment, and the
+    (experiment_id, key, is_nan, value) index replaces (key, value)."""
+    store = open_store(db_url).for_project(0)
+    exp_id = store.create_experiment("e")
+    runs = [store.create_run(exp_id, start_time=i)["info"]["run_id"] for i in range(3)]
+    for i, run in enumerate(runs):
+        store.log_metric(run, "m", i, 1)
+    with store.db.connection_context():  # as version 3 left it
+        store.db.execute_sql('UPDATE "latest_metrics" SET "experiment_id" = NULL')
+        store.db.execute_sql('DROP INDEX "latestmetric_experiment_id_key_is_nan_value"')
+        store.db.execute_sql(
+            'CREATE INDEX "latestmetric_key_value" ON "latest_metrics" ("key", "value")'
+        )
+        store.models.SchemaVersion.delete().where(store.models.SchemaVersion.version == 4).execute()
+    store.close()
+    store = open_store(db_url).for_project(0)
+    assert _versions(store) == list(range(1, SCHEMA_VERSION + 1))
+    with store.db.connection_context():
+        rows = store.db.execute_sql(
+            'SELECT DISTINCT "experiment_id" FROM "latest_metrics"'
+        ).fetchall()
+        indexes = {i.name for i in store.db.get_indexes("latest_metrics")}
+    assert rows == [(int(exp_id),)]
+    assert "latestmetric_experiment_id_key_is_nan_value" in indexes
+    assert "latestmetric_key_value" not in indexes
+    found, _ = store.search_runs([exp_id], order_by=["metrics.m DESC"])
+    assert [r["info"]["run_id"] for r in found] == runs[::-1]
+    store.close()

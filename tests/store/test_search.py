@@ -225,3 +225,55 @@ def test_parser_agrees_with_mlflow(filter_string):
     for clause in theirs:
         clause["comparator"] = clause["comparator"].upper()
     assert parse_filter(filter_string) == theirs
+
+
+def test_metric_order_pages_through_numbers_nan_and_missing(store, exp_id):
+    """A search ordered by a metric reads three segments (numbers, NaN, missing); every page
+    size and offset gives the same order as one page, and runs of another experiment that have
+    the metric stay out."""
+    other = store.create_experiment("other")
+    for i in range(3):
+        run = store.create_run(other, start_time=i)["info"]["run_id"]
+        store.log_metric(run, "m", 100 + i, 1)
+    values = [2.0, float("nan"), None, 2.0, -1.0, float("nan"), None, 5.0, float("inf")]
+    for i, value in enumerate(values):
+        run = store.create_run(exp_id, start_time=10 * i, run_name=f"r{i}")["info"]["run_id"]
+        store.log_metric(run, "other", i, 1)
+        if value is not None:
+            store.log_metric(run, "m", value, 1)
+    for direction, numbers in (
+        ("DESC", ["r8", "r7", "r3", "r0", "r4"]),
+        ("ASC", ["r4", "r3", "r0", "r7", "r8"]),
+    ):
+        whole = names(store, exp_id, order_by=[f"metrics.m {direction}"])
+        # ties (r0 and r3 at 2.0, the NaNs, the missing) by start_time DESC
+        assert whole == [*numbers, "r5", "r1", "r6", "r2"], (direction, whole)
+        for size in range(1, len(whole) + 1):
+            paged, token = [], None
+            while True:
+                page, token = store.search_runs(
+                    [exp_id],
+                    order_by=[f"metrics.m {direction}"],
+                    max_results=size,
+                    page_token=token,
+                )
+                paged += [r["info"]["run_name"] for r in page]
+                if token is None or not page:
+                    break
+            assert paged == whole, (direction, size, paged)
+
+
+def test_metric_order_with_a_filter_and_two_experiments(store, exp_id):
+    other = store.create_experiment("other")
+    for exp, offset in ((exp_id, 0), (other, 10)):
+        for i in range(6):
+            run = store.create_run(exp, start_time=i, run_name=f"e{offset + i}")["info"]["run_id"]
+            store.log_batch(
+                run,
+                metrics=[{"key": "score", "value": offset + i, "timestamp": 1}],
+                params=[{"key": "parity", "value": "even" if i % 2 == 0 else "odd"}],
+            )
+    found, _ = store.search_runs(
+        [exp_id, other], "params.parity = 'even'", order_by=["metrics.score DESC"], max_results=4
+    )
+    assert [r["info"]["run_name"] for r in found] == ["e14", "e12", "e10", "e4"]

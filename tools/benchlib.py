@@ -1,0 +1,116 @@
+"""What the benchmarks share: one checked API call, and resident memory read from /proc."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+API = "/api/2.0/mlflow/"
+# Timestamps as a client sends them, in ms since the epoch: FastTrackML refuses a timestamp of 0
+# ("Missing value for required parameter 'timestamp'"), which MLflow accepts.
+T0 = 1_700_000_000_000
+
+
+class WrongAnswer(AssertionError):
+    """A server answered, but not what MLflow 2.7.1 answers."""
+
+
+def call(session: requests.Session, url: str, method: str, path: str, **kw) -> dict:
+    resp = session.request(method, url + API + path, timeout=300, **kw)
+    if resp.status_code != 200:
+        raise WrongAnswer(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
+    return resp.json()
+
+
+def check(cond: bool, what: str) -> None:
+    if not cond:
+        raise WrongAnswer(what)
+
+
+def load_runs(url: str, n: int, clients: int = 8) -> tuple[str, float]:
+    """An experiment of `n` runs (run i: start_time i; metrics score=i, loss, acc; params
+    parity, fold, model; tag group = "abc"[i % 3]). Returns (experiment id, seconds)."""
+    with requests.Session() as s:
+        name = f"scale-{n}-{time.time_ns()}"
+        exp = call(s, url, "POST", "experiments/create", json={"name": name})["experiment_id"]
+    local = threading.local()
+
+    def one(i: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        s = local.session
+        body = {"experiment_id": exp, "start_time": i}
+        run = call(s, url, "POST", "runs/create", json=body)["run"]["info"]["run_id"]
+        batch = {
+            "run_id": run,
+            "metrics": [
+                {"key": "score", "value": i, "timestamp": T0, "step": 0},
+                {"key": "loss", "value": 1 / (i + 1), "timestamp": T0, "step": 0},
+                {"key": "acc", "value": (i % 100) / 100, "timestamp": T0, "step": 0},
+            ],
+            "params": [
+                {"key": "parity", "value": "even" if i % 2 == 0 else "odd"},
+                {"key": "fold", "value": str(i % 5)},
+                {"key": "model", "value": f"m{i % 3}"},
+            ],
+            "tags": [{"key": "group", "value": "abc"[i % 3]}],
+        }
+        call(s, url, "POST", "runs/log-batch", json=batch)
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(n)))
+    return exp, time.monotonic() - t0
+
+
+def metric(run: dict, key: str) -> float:
+    """The latest value of metric `key` in a run as the API returns it."""
+    return next(m["value"] for m in run["data"].get("metrics", []) if m["key"] == key)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (inclusive method), 0 for no values."""
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def format_table(cols: list[str], rows: list[list]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=True)]
+    fmt = lambda r: " | ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([fmt(cols), "-+-".join("-" * w for w in widths), *map(fmt, rows)])
+
+
+def process_rss(pid: int) -> list[int]:
+    """Bytes resident of a server process and each of its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    sizes = []
+    for member in sorted(tree):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        rss = [
+            int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")
+        ]
+        sizes += rss
+    return sizes
