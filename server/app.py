@@ -83,9 +83,9 @@ def _method_not_allowed_handler(contract: Contract):
         response = _error_response(error)
         response.status_code = 405
         path = request.url.path
-        if path.startswith(AJAX_PREFIX):
-            path = API_PREFIX + path[len(AJAX_PREFIX) :]
         allow = contract.allow_header(path)
+        if not allow and path.startswith(AJAX_PREFIX):
+            allow = contract.allow_header(API_PREFIX + path[len(AJAX_PREFIX) :])
         if allow:
             response.headers["Allow"] = allow
         return response
@@ -157,8 +157,10 @@ class App:
     def __init__(self, settings: Settings):
         self.server = compose(settings)
         self.connexion_app = create_app(self.server)
+        contract = self.server.contract
+        ajax_only = [path for path in contract.document["paths"] if path.startswith(AJAX_PREFIX)]
         self._asgi = self.server.dialect.wrap_asgi(
-            MlflowBodyMiddleware(self.connexion_app), self.server.store, self.server.contract
+            MlflowBodyMiddleware(self.connexion_app, ajax_only), self.server.store, contract
         )
 
     async def __call__(self, scope, receive, send):

@@ -83,7 +83,8 @@ class Contract:
 
 def without_operations(document: dict, keep: t.Callable[[str], bool]) -> dict:
     """`document` with only the operations whose operationId `keep` accepts (paths left with no
-    operation go too), and no response link that leads to an operation removed."""
+    operation go too), no response link that leads to an operation removed, and no tag that no
+    operation left carries."""
     for path in list(document["paths"]):
         item = document["paths"][path]
         for method in [m for m in item if m in HTTP_METHODS]:
@@ -99,4 +100,13 @@ def without_operations(document: dict, keep: t.Callable[[str], bool]) -> dict:
                     n for n, link in (links or {}).items() if not keep(link.get("operationId", ""))
                 ]:
                     del links[name]
+    used = {
+        tag
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+        for tag in operation.get("tags", ())
+    }
+    if "tags" in document:
+        document["tags"] = [tag for tag in document["tags"] if tag["name"] in used]
     return document

@@ -7,7 +7,8 @@
 - A JSON null counts as a field left out, as protobuf's JSON parser reads it.
 - A body larger than MAX_JSON_BODY_BYTES, or nested deeper than MAX_JSON_DEPTH, is refused
   (INVALID_PARAMETER_VALUE) before it is parsed further.
-- Every API path is served under /ajax-api/2.0/ too (the MLflow UI's prefix); a trailing
+- Every API path is served under /ajax-api/2.0/ too (the MLflow UI's prefix), except the paths
+  the contract declares there itself (the UI's own endpoints, served there only); a trailing
   slash on an API path is an unknown endpoint, not a redirect.
 - Text no store can hold is refused before anything else (see server.request_validation, which
   also words validation failures MLflow's way).
@@ -104,6 +105,23 @@ def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     return raw, None
 
 
+def header(scope: dict, name: bytes) -> str | None:
+    """The first value of request header `name` (lower case), or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def base_url(scope: dict) -> str:
+    """The server's URL as the client addressed it (scheme and Host), for URLs in answers."""
+    host = header(scope, b"host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
 def with_content_type(scope: dict, content_type: bytes, length: int | None = None) -> dict:
     drop = (b"content-type", b"content-length") if length is not None else (b"content-type",)
     headers = [(k, v) for k, v in scope["headers"] if k not in drop]
@@ -116,20 +134,22 @@ def with_content_type(scope: dict, content_type: bytes, length: int | None = Non
 class MlflowBodyMiddleware:
     """Reads request paths and bodies the way 2.7.1 does, before connexion sees them.
 
-    /ajax-api/2.0/... is served as /api/2.0/... (2.7.1 binds every route under both); an API
+    /ajax-api/2.0/... is served as /api/2.0/... (2.7.1 binds every route under both), but for
+    the `ajax_only` paths the contract declares under /ajax-api/2.0/ itself; an API
     path with a trailing slash is ENDPOINT_NOT_FOUND (Flask has no such route; starlette would
     redirect). JSON-API bodies are normalised (see `read_json_body`) and labelled JSON;
     artifact uploads are labelled as opaque bytes whatever the client guessed, so that they
     stream to the artifact store untouched instead of being parsed as JSON or forms.
     """
 
-    def __init__(self, app: t.Any):
+    def __init__(self, app: t.Any, ajax_only: t.Iterable[str] = ()):
         self.app = app
+        self.ajax_only = frozenset(ajax_only)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             path = scope["path"]
-            if path.startswith(AJAX_PREFIX):
+            if path.startswith(AJAX_PREFIX) and path not in self.ajax_only:
                 scope = _with_path(scope, API_PREFIX + path[len(AJAX_PREFIX) :])
                 path = scope["path"]
             if path.endswith("/") and path.startswith(JSON_API_PREFIXES):

@@ -95,7 +95,8 @@ def test_tracking_and_registry_pairs_match_the_server(doc):
 
 def test_operation_ids_follow_the_convention(doc):
     ops = operations(doc)
-    assert len(ops) == 52  # unique ids: 50 bindings + health + version
+    # unique ids: 50 bindings + health + version + the web UI's 6 (its own endpoints)
+    assert len(ops) == 58
     expected = {
         "createExperiment": ("post", f"{PREFIX}/experiments/create"),
         "searchExperiments": ("post", f"{PREFIX}/experiments/search"),
@@ -110,6 +111,8 @@ def test_operation_ids_follow_the_convention(doc):
         "uploadArtifact": ("put", "/api/2.0/mlflow-artifacts/artifacts/{artifact_path}"),
         "health": ("get", "/health"),
         "version": ("get", "/version"),
+        "getArtifact": ("get", "/get-artifact"),
+        "getMetricHistoryBulk": ("get", "/ajax-api/2.0/mlflow/metrics/get-history-bulk"),
     }
     for op_id, (method, path) in expected.items():
         assert ops[op_id][:2] == (method, path), op_id
@@ -126,6 +129,7 @@ def test_operation_ids_follow_the_convention(doc):
         "model-versions",
         "artifacts-proxy",
         "server",
+        "UI",
     }
     for _, _, op in ops.values():
         assert set(op["tags"]) <= allowed_tags
@@ -179,7 +183,7 @@ def test_schemathesis_loads_spec_and_links():
     schemathesis = pytest.importorskip("schemathesis")
     schema = schemathesis.openapi.from_path(str(SPEC))
     ops = [result.ok() for result in schema.get_all_operations()]
-    assert len(ops) == 52
+    assert len(ops) == 58  # 50 bindings, health, version and the web UI's 6
     # Building the state machine resolves every link; a broken one raises.
     machine = schema.as_state_machine()
     assert machine is not None
@@ -296,6 +300,37 @@ def test_wrong_operation_id_is_reported(tmp_path, doc):
     assert_broken(
         write(tmp_path, broken),
         "operationId is 'searchExperiments2', expected 'searchExperimentsGet'",
+    )
+
+
+UI_BULK = "/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+
+
+def test_removed_ui_operation_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    del broken["paths"]["/get-artifact"]
+    assert_broken(write(tmp_path, broken), "GET /get-artifact: UI operation missing")
+
+
+def test_ui_operation_without_the_ui_tag_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    broken["paths"][UI_BULK]["get"]["tags"] = ["metrics"]
+    assert_broken(write(tmp_path, broken), f"GET {UI_BULK}: a UI operation must be tagged 'UI'")
+
+
+def test_ui_operation_with_an_rpc_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    broken["paths"][UI_BULK]["get"]["x-mlflow-rpc"] = "mlflow.MlflowService.getMetricHistory"
+    assert_broken(write(tmp_path, broken), f"GET {UI_BULK}: a UI operation has no RPC")
+
+
+def test_ui_tag_on_another_operation_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    broken["paths"]["/ajax-api/2.0/mlflow/runs/made-up"] = copy.deepcopy(broken["paths"][UI_BULK])
+    broken["paths"]["/ajax-api/2.0/mlflow/runs/made-up"]["get"]["operationId"] = "madeUp"
+    assert_broken(
+        write(tmp_path, broken),
+        "GET /ajax-api/2.0/mlflow/runs/made-up: tagged 'UI' but not a 2.7.1 UI endpoint",
     )
 
 

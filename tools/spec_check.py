@@ -13,6 +13,11 @@ required-ness, and every response field, recursing into nested message schemas. 
 without fields that schema does not declare. Finally every operationId named in
 ``spec/client-methods.yaml`` must exist in the document.
 
+Operations with no protobuf RPC are listed here explicitly: /health and /version, and the
+endpoints MLflow 2.7.1's web UI calls (``UI_OPERATIONS``, read off 2.7.1's
+``mlflow/server/__init__.py``), which must carry the tag ``UI`` and no ``x-mlflow-rpc``; no
+other operation may carry that tag.
+
 Exit code 0 only with full coverage and no mismatch.
 """
 
@@ -32,6 +37,16 @@ API_PREFIX = "/api/2.0"
 NONFINITE = {"NaN", "Infinity", "-Infinity"}
 # Extra operations that have no protobuf RPC: (method, path) -> operationId.
 PLAIN_OPERATIONS = {("get", "/health"): "health", ("get", "/version"): "version"}
+# The web UI's own endpoints (2.7.1's mlflow/server/__init__.py): no RPC, tagged UI.
+UI_TAG = "UI"
+UI_OPERATIONS = {
+    ("get", "/get-artifact"): "getArtifact",
+    ("get", "/model-versions/get-artifact"): "getModelVersionArtifact",
+    ("get", "/ajax-api/2.0/mlflow/metrics/get-history-bulk"): "getMetricHistoryBulk",
+    ("post", "/ajax-api/2.0/mlflow/experiments/search-datasets"): "searchDatasets",
+    ("get", "/ajax-api/2.0/mlflow/gateway-proxy"): "gatewayProxyGet",
+    ("post", "/ajax-api/2.0/mlflow/gateway-proxy"): "gatewayProxy",
+}
 FORBIDDEN_KEYS = {"x-openapi-router-controller", "x-swagger-router-controller"}
 
 
@@ -572,6 +587,27 @@ def check_client_methods(methods_path: Path, op_ids: set[str], report: Report) -
 # --------------------------------------------------------------------------- entry points
 
 
+def _check_ui_operations(ops: dict[tuple[str, str], dict], report: Report) -> set:
+    """UI_OPERATIONS present with their operationId, tagged UI, bound to no RPC; the UI tag on
+    nothing else. Returns their (method, path) pairs."""
+    for (method, path), op_id in UI_OPERATIONS.items():
+        label = f"{method.upper()} {path}"
+        op = ops.get((method, path))
+        if op is None:
+            report.add(f"{label}: UI operation missing")
+            continue
+        if op.get("operationId") != op_id:
+            report.add(f"{label}: operationId should be {op_id!r}")
+        if UI_TAG not in op.get("tags", ()):
+            report.add(f"{label}: a UI operation must be tagged {UI_TAG!r}")
+        if "x-mlflow-rpc" in op:
+            report.add(f"{label}: a UI operation has no RPC, yet names x-mlflow-rpc")
+    for (method, path), op in sorted(ops.items()):
+        if UI_TAG in op.get("tags", ()) and (method, path) not in UI_OPERATIONS:
+            report.add(f"{method.upper()} {path}: tagged {UI_TAG!r} but not a 2.7.1 UI endpoint")
+    return set(UI_OPERATIONS)
+
+
 def check(spec_path: str | Path, methods_path: str | Path = DEFAULT_METHODS) -> Report:
     """Check the spec at ``spec_path`` and the client-methods table at ``methods_path``."""
     report = Report()
@@ -632,6 +668,7 @@ def check(spec_path: str | Path, methods_path: str | Path = DEFAULT_METHODS) -> 
             report.add(f"{method.upper()} {path}: operation missing")
         elif op.get("operationId") != op_id:
             report.add(f"{method.upper()} {path}: operationId should be {op_id!r}")
+    expected_pairs |= _check_ui_operations(ops, report)
     for method, path in sorted(set(ops) - expected_pairs):
         report.add(f"{method.upper()} {path}: operation not served by MLflow 2.7.1")
 

@@ -32,6 +32,7 @@ from server.dialects.gitlab_wire import CONTEXT_KEY, GitLabWire
 from server.dialects.mlflow import MlflowDialect
 from server.handlers import handler_table, public_methods
 from server.settings import Settings
+from server.ui import WebUi, gitlab_page
 
 _MODEL_SEARCH_PATH = "/api/2.0/mlflow/registered-models/search"
 
@@ -90,8 +91,16 @@ class GitLabDialect(MlflowDialect):
         shapes = {**stock, **public_methods(GitLabHandlers(store, stock, GitLabRequest(0, "")))}
         return {name: _dispatch(name, shape, handler_of) for name, shape in shapes.items()}
 
+    def home_page(self, url: str) -> str:
+        return gitlab_page(
+            f"export MLFLOW_TRACKING_URI={url}/api/v4/projects/{project.id}/ml/mlflow"
+            f"  # {project.path}"
+            for project in self.config.projects
+        )
+
     def wrap_asgi(self, app, store, contract: Contract):
-        return GitLabWire(app, self.config, store, contract)
+        # No MLflow UI: GitLab shows experiments and models in its own.
+        return WebUi(GitLabWire(app, self.config, store, contract), self.home_page)
 
 
 def _dispatch(name: str, shape: t.Callable, handler_of) -> t.Callable:

@@ -35,7 +35,7 @@ from server.dialects.gitlab_rules import (
     safe_artifact_path,
 )
 from server.errors import MlflowError, endpoint_not_found, invalid
-from server.wire import send_error, send_json, with_content_type
+from server.wire import base_url, header, send_error, send_json, with_content_type
 
 PROJECTS_PREFIX = "/api/v4/projects/"
 MLFLOW_PREFIX = "/ml/mlflow"
@@ -62,27 +62,12 @@ def with_gitlab_request(scope: dict, request: GitLabRequest) -> dict:
     return {**scope, "extensions": extensions}
 
 
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def _bearer(scope) -> str | None:
-    authorization = _header(scope, b"authorization")
+    authorization = header(scope, b"authorization")
     if authorization:
         kind, _, token = authorization.partition(" ")
         return token.strip() if kind.lower() == "bearer" else None
-    return _header(scope, b"private-token")
-
-
-def _base_url(scope) -> str:
-    host = _header(scope, b"host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
+    return header(scope, b"private-token")
 
 
 def _with_path(scope, path: str, query: str | None = None) -> dict:
@@ -134,7 +119,7 @@ class GitLabWire:
             return await send_json(send, NOT_ROUTED_STATUS, NOT_ROUTED_BODY)
         except MlflowError as error:
             return await send_error(send, error)
-        inner = with_gitlab_request(inner, GitLabRequest(project.id, _base_url(scope)))
+        inner = with_gitlab_request(inner, GitLabRequest(project.id, base_url(scope)))
         await self.app(inner, receive, _ok_as_200(send))
 
     def _authorize(self, scope, ref: str):

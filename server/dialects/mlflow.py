@@ -11,7 +11,7 @@ or store function asks which dialect it serves:
 - `handlers(store, artifacts)`: the operationId -> handler table, with the store bound to the
   project each request works in;
 - `wrap_asgi(app, store, contract)`: the ASGI layer in front of the app (URL prefix, auth,
-  which routes exist).
+  which routes exist, what a browser gets at `/`: see server/ui.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import typing as t
 
 from server.contract import Contract
 from server.handlers import handler_table
+from server.ui import WebUi, mlflow_ui_build, stock_page
 
 # The stock dialect's one project (a GitLab project id elsewhere): rows of the store belong to it.
 STOCK_PROJECT = 0
@@ -40,5 +41,10 @@ class MlflowDialect:
     def handlers(self, store, artifacts) -> dict[str, t.Callable]:
         return handler_table(store.for_project(STOCK_PROJECT), artifacts)
 
+    def home_page(self, url: str) -> str:
+        """What `/` shows when MLflow's web UI is not installed."""
+        return stock_page(self.startup_lines(url))
+
     def wrap_asgi(self, app, store, contract: Contract):
-        return app
+        # MLflow 2.7.1's web UI at `/`, from the installed mlflow wheel (the `ui` extra).
+        return WebUi(app, self.home_page, mlflow_ui_build())

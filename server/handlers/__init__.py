@@ -14,6 +14,7 @@ from server.handlers.experiments import ExperimentHandlers
 from server.handlers.registry import RegistryHandlers
 from server.handlers.runs import RunHandlers
 from server.handlers.service import ServiceHandlers
+from server.handlers.ui import UiHandlers
 
 
 def public_methods(obj: object) -> dict[str, t.Callable]:
@@ -34,6 +35,7 @@ def handler_table(store, artifacts) -> dict[str, t.Callable]:
         RunHandlers(store),
         RegistryHandlers(store),
         ArtifactHandlers(store, artifacts),
+        UiHandlers(store, artifacts),
     ):
         table.update(public_methods(area))
     return table

@@ -30,20 +30,7 @@ class ArtifactHandlers:
         return compact(files=await to_thread.run_sync(self.artifacts.list, path))
 
     async def download_artifact(self, artifact_path):
-        # Opened here, so that a missing file or unreachable storage answers an error body
-        # before the first byte; the bytes then stream from a worker thread.
-        file = await to_thread.run_sync(self.artifacts.reader, artifact_path)
-        name = posixpath.basename(artifact_path)
-        return StreamingResponse(
-            iterate_in_threadpool(iter(file)),
-            headers={
-                # Set as a header, not media_type, so that no charset is added (2.7.1 sends none).
-                "Content-Type": mime_type(name),
-                "Content-Length": str(file.size),
-                "Content-Disposition": _attachment(name),
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return await file_response(self.artifacts, artifact_path)
 
     async def upload_artifact(self, artifact_path):
         writer = await to_thread.run_sync(self.artifacts.writer, artifact_path)
@@ -68,18 +55,43 @@ class ArtifactHandlers:
             check_path(path)
         run = self.store.get_run(run_id_of(run_id=run_id, run_uuid=run_uuid))
         root_uri = run["info"]["artifact_uri"]
-        parsed = urlparse(root_uri)
-        if parsed.scheme != PROXY_SCHEME:
-            raise MlflowError(
-                f"This server only lists artifacts under {PROXY_SCHEME}:/ roots, not {root_uri}",
-                "INVALID_PARAMETER_VALUE",
-            )
-        base = parsed.path.lstrip("/")
+        base = proxied_path(root_uri)
         listed = self.artifacts.list(posixpath.join(base, path) if path else base)
         files = [
             {**f, "path": posixpath.join(path, f["path"]) if path else f["path"]} for f in listed
         ]
         return compact(root_uri=root_uri, files=files)
+
+
+def proxied_path(uri: str) -> str:
+    """The path under the artifact root of a `mlflow-artifacts:` URI (a run's artifact root, a
+    model version's source); other URIs are not this server's to read."""
+    parsed = urlparse(uri)
+    if parsed.scheme != PROXY_SCHEME:
+        raise MlflowError(
+            f"This server only serves artifacts under {PROXY_SCHEME}:/ roots, not {uri}",
+            "INVALID_PARAMETER_VALUE",
+        )
+    return parsed.path.lstrip("/")
+
+
+async def file_response(artifacts, artifact_path: str) -> StreamingResponse:
+    """The file at `artifact_path`, streamed as an attachment as 2.7.1 sends artifacts (never
+    shown inline on the server's origin), with a content type guessed from its name. Opened
+    here, so that a missing file or unreachable storage answers an error body before the first
+    byte; the bytes then stream from a worker thread."""
+    file = await to_thread.run_sync(artifacts.reader, artifact_path)
+    name = posixpath.basename(artifact_path)
+    return StreamingResponse(
+        iterate_in_threadpool(iter(file)),
+        headers={
+            # Set as a header, not media_type, so that no charset is added (2.7.1 sends none).
+            "Content-Type": mime_type(name),
+            "Content-Length": str(file.size),
+            "Content-Disposition": _attachment(name),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _attachment(name: str) -> str:

@@ -22,6 +22,7 @@ from .models import migrate
 from .names import random_run_name
 from .registry import RegistryStore
 from .run_data import RunData
+from .ui_views import UiViews
 from .validation import RUN_NAME_TAG
 
 LOGGED_MODELS_TAG = "mlflow.log-model.history"
@@ -46,7 +47,7 @@ def open_store(
     return TrackingStore(connect(db_url), artifact_root, version_labels)
 
 
-class TrackingStore(Experiments, RunData, RegistryStore):
+class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
     """The store: experiments, runs and the model registry, named after MLflow's RPCs."""
 
     def __init__(self, db: pw.Database, artifact_root: str, version_labels: bool = False):

@@ -74,6 +74,13 @@ _HISTORY_PAGES = (
     "2.7.1's server ignores both and returns the whole history."
 )
 
+_JSON_404 = (
+    "mlflow server answers an unknown path (an API path with a trailing slash included) "
+    "with Flask's HTML 404 page; the reference server answers the same status with "
+    'MLflow\'s JSON error body {"error_code": "ENDPOINT_NOT_FOUND"}, which the MLflow '
+    "client can parse (it raises on the HTML page). Status codes match."
+)
+_AJAX_ONLY = "The web UI's endpoints exist under /ajax-api/2.0 only. "
 _CLIENT_MISTAKE_500 = (
     "2.7.1 raises these without an error code, so they leave as 500 INTERNAL_ERROR (an HTML 500 "
     "for a max_results that is not a number), which the MLflow client retries for about a "
@@ -100,12 +107,7 @@ DIVERGENCES: list[Divergence] = [
             "trailing-slash",
         ),
         kinds=("content_type", "body"),
-        reason=(
-            "mlflow server answers an unknown path (an API path with a trailing slash included) "
-            "with Flask's HTML 404 page; the reference server answers the same status with "
-            'MLflow\'s JSON error body {"error_code": "ENDPOINT_NOT_FOUND"}, which the MLflow '
-            "client can parse (it raises on the HTML page). Status codes match."
-        ),
+        reason=_JSON_404,
     ),
     Divergence(
         id="D2-wrong-method-json-405",
@@ -561,6 +563,45 @@ DIVERGENCES: list[Divergence] = [
             "runs/log-model whose model_json is valid JSON but not an object ('[1, 2]') crashes "
             "2.7.1 (500, HTML page). The reference answers 400 INVALID_PARAMETER_VALUE with "
             "2.7.1's 'Malformed model info' message. " + _CLIENT_MISTAKE_500
+        ),
+    ),
+    *(
+        Divergence(
+            id=f"U{n}-ui-json-404",
+            scenario=scenario,
+            steps=(step,),
+            kinds=("content_type", "body"),
+            reason=why + _JSON_404,
+        )
+        for n, scenario, step, why in (
+            (1, "ui-metric-history-bulk", "not-under-api", _AJAX_ONLY),
+            (2, "ui-datasets-and-gateway", "search-not-under-api", _AJAX_ONLY),
+            (5, "ui-static-files", "missing-file", "A file the UI's build does not have. "),
+        )
+    ),
+    Divergence(
+        id="U3-missing-artifact-preview-404",
+        scenario="ui-artifact-previews",
+        steps=("get-missing", "get-a-folder"),
+        kinds=("status",),
+        reason=(
+            "Previewing a file that is not there (missing, or a folder) fails inside 2.7.1 as "
+            "500 (HTML page). The reference answers 404 RESOURCE_DOES_NOT_EXIST, as its "
+            "artifact proxy does for the same file."
+        ),
+    ),
+    Divergence(
+        id="U4-datasets-belong-to-their-experiment",
+        scenario="ui-datasets-and-gateway",
+        steps=("search-second-experiment",),
+        kinds=("body",),
+        fields=("dataset_summaries",),
+        reason=(
+            "2.7.1 looks up a logged dataset by name and digest in every experiment: a second "
+            "experiment logging the same dataset links its run to the first experiment's row, "
+            "so search-datasets (the UI's dataset filter) lists nothing for the second "
+            "experiment. The reference keeps datasets per experiment (as the schema's "
+            "experiment_id column says) and lists the dataset in both."
         ),
     ),
 ]

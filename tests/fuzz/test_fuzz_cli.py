@@ -53,6 +53,6 @@ def test_fuzz_runs_from_the_installed_package(tmp_path):
     assert "--exclude-operation-id" not in command
     assert SECRET not in proc.stdout + proc.stderr
     summary = proc.stdout.strip().splitlines()[-1]
-    assert summary.startswith(f"schemathesis {server.url}: passed, 50 operations, "), summary
+    assert summary.startswith(f"schemathesis {server.url}: passed, 56 operations, "), summary
     assert summary.endswith(f"JUnit: {elsewhere / 'junit.xml'}"), summary
     assert (elsewhere / "junit.xml").is_file()

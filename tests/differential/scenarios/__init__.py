@@ -1,6 +1,6 @@
 """Differential scenarios as data, grouped by area."""
 
-from . import artifacts, experiments, protocol, registry, runs, search
+from . import artifacts, experiments, protocol, registry, runs, search, ui
 
 ALL = [
     *experiments.SCENARIOS,
@@ -9,6 +9,7 @@ ALL = [
     *registry.SCENARIOS,
     *artifacts.SCENARIOS,
     *protocol.SCENARIOS,
+    *ui.SCENARIOS,
 ]
 
 _ids = [s.id for s in ALL]
