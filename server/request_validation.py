@@ -110,20 +110,32 @@ RULE_KEYWORDS = frozenset(
 
 
 def without_rules(schema: t.Any) -> t.Any:
-    """A copy of the schema without its value rules (RULE_KEYWORDS): the shape alone."""
+    """A copy of the schema without its value rules (RULE_KEYWORDS) and required alternatives:
+    the shape alone."""
     if isinstance(schema, list):
         return [without_rules(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
     out = {}
     for key, value in schema.items():
-        if key in RULE_KEYWORDS:
+        if key in RULE_KEYWORDS or _only_required(key, value):
             continue
         if key == "properties" and isinstance(value, dict):
             out[key] = {name: without_rules(v) for name, v in value.items()}
         else:
             out[key] = without_rules(value)
     return out
+
+
+def _only_required(key: str, value: t.Any) -> bool:
+    """Whether `key: value` is an allOf/anyOf of bare `required` lists: fields 2.7.1 requires
+    beyond the proto, which the handlers (and x-server-required, here) check in 2.7.1's order
+    and words."""
+    return (
+        key in ("allOf", "anyOf")
+        and isinstance(value, list)
+        and all(isinstance(v, dict) and set(v) == {"required"} for v in value)
+    )
 
 
 def with_server_required(schema: dict) -> dict:

@@ -331,7 +331,9 @@ def _stated(doc: dict) -> list[tuple[str, dict, str]]:
             for key, value in node.items():
                 if key in RULES and not isinstance(value, dict):
                     found.append((where, node, key))
-                elif key not in ("example", "examples"):
+                # A rule inside a combinator holds on a condition (run_uuid when no run_id is
+                # sent): the field's own rules are what its boundaries probe.
+                elif key not in ("example", "examples", "anyOf", "allOf", "oneOf"):
                     visit(value, f"{where}/{key}")
         elif isinstance(node, list):
             for i, value in enumerate(node):

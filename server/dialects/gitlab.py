@@ -67,8 +67,9 @@ class GitLabDialect(MlflowDialect):
         for parameter in document["paths"][_MODEL_SEARCH_PATH]["get"]["parameters"]:
             if parameter["name"] == "max_results":
                 parameter["schema"]["default"] = SEARCH_MAX_RESULTS_DEFAULT
-                # A larger page is capped, not refused.
+                # Any page size is taken: a larger one is capped, a negative one answers nothing.
                 parameter["schema"].pop("maximum", None)
+                parameter["schema"].pop("minimum", None)
         _state_gitlab_rules(document)
         return document
 
@@ -153,6 +154,13 @@ _GITLAB_RULES = {
             "rule": "A model's [model]<name> experiment is deleted with the model only.",
         }
     ],
+    "listArtifactsProxy": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "GitLab lists only the files of a model version",
+            "rule": "The artifact proxy lists a model version's files only: path=<run id>[/dir].",
+        }
+    ],
     "deleteRun": [
         {
             "error_code": "INVALID_PARAMETER_VALUE",
@@ -172,8 +180,11 @@ def _state_gitlab_rules(document: dict) -> None:
         if name in schemas:
             description = schemas[name]["properties"]["description"]
             description["maxLength"] = MAX_MODEL_DESCRIPTION_LENGTH
-    # A larger runs/search page is capped, not refused.
+    # Any runs/search page size is taken: a larger one is capped, a negative one answers nothing.
     schemas["SearchRunsRequest"]["properties"]["max_results"].pop("maximum", None)
+    schemas["SearchRunsRequest"]["properties"]["max_results"].pop("minimum", None)
+    # Stages are ignored.
+    schemas["GetLatestVersionsRequest"]["properties"]["stages"]["items"].pop("pattern", None)
     # A version is a SemVer label or a number: no integer pattern.
     for schema in schemas.values():
         schema.get("properties", {}).get("version", {}).pop("pattern", None)
@@ -184,6 +195,8 @@ def _state_gitlab_rules(document: dict) -> None:
             for parameter in operation.get("parameters", ()):
                 if parameter.get("name") == "version":
                     parameter.get("schema", {}).pop("pattern", None)
+                if parameter.get("name") == "stages":
+                    parameter.get("schema", {}).get("items", {}).pop("pattern", None)
             extra = _GITLAB_RULES.get(operation.get("operationId"), ())
             if extra:
                 operation["x-mlflow-rule"] = [*operation.get("x-mlflow-rule", ()), *extra]
