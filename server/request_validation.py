@@ -6,6 +6,11 @@ valid) and, when it is not, by jsonschema to find the error 2.7.1 would report f
 the spec: int32/int64 ranges, the fields the 2.7.1 server requires beyond the proto (the
 spec's ``x-server-required``, in 2.7.1's order, with run_uuid standing in for run_id and ""
 counting as missing), and text no store can hold (NUL, lone surrogates).
+
+The spec's value rules (``pattern``, lengths, bounds, list sizes: what 2.7.1's
+``mlflow/utils/validation.py`` enforces) are left to the store, which words each refusal as 2.7.1
+does; here a request is checked for its shape. tests/differential/test_boundaries.py proves that
+the store refuses exactly what each stated rule refuses, as 2.7.1 does.
 """
 
 from __future__ import annotations
@@ -98,6 +103,41 @@ def with_integer_bounds(schema: t.Any) -> t.Any:
     return out
 
 
+# The spec's value rules, enforced (and worded as 2.7.1 words them) by the store.
+RULE_KEYWORDS = frozenset(
+    {"pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems"}
+)
+
+
+def without_rules(schema: t.Any) -> t.Any:
+    """A copy of the schema without its value rules (RULE_KEYWORDS) and required alternatives:
+    the shape alone."""
+    if isinstance(schema, list):
+        return [without_rules(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key in RULE_KEYWORDS or _only_required(key, value):
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: without_rules(v) for name, v in value.items()}
+        else:
+            out[key] = without_rules(value)
+    return out
+
+
+def _only_required(key: str, value: t.Any) -> bool:
+    """Whether `key: value` is an allOf/anyOf of bare `required` lists: fields 2.7.1 requires
+    beyond the proto, which the handlers (and x-server-required, here) check in 2.7.1's order
+    and words."""
+    return (
+        key in ("allOf", "anyOf")
+        and isinstance(value, list)
+        and all(isinstance(v, dict) and set(v) == {"required"} for v in value)
+    )
+
+
 def with_server_required(schema: dict) -> dict:
     """A copy of a request schema whose `required` also holds its `x-server-required` fields
     (those the 2.7.1 server rejects when missing though the proto does not require them), in
@@ -139,7 +179,7 @@ _compiled: dict[int, _Compiled] = {}
 def _validators_for(schema: dict) -> _Compiled:
     entry = _compiled.get(id(schema))
     if entry is None or entry.schema is not schema:
-        bounded = with_integer_bounds(with_server_required(schema))
+        bounded = with_integer_bounds(without_rules(with_server_required(schema)))
         props = bounded.get("properties", {})
         required = tuple(
             (name, _empty_is_missing(name, props.get(name, {})))
@@ -201,7 +241,8 @@ def _parameter_validator(param: dict) -> Draft4Validator:
     as the app)."""
     entry = _parameter_validators.get(id(param))
     if entry is None or entry[0] is not param:
-        entry = (param, Draft4Validator(with_integer_bounds(param.get("schema", param))))
+        shape = without_rules(param.get("schema", param))
+        entry = (param, Draft4Validator(with_integer_bounds(shape)))
         _parameter_validators[id(param)] = entry
     return entry[1]
 

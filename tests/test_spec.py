@@ -512,3 +512,27 @@ def test_connexion_routes_artifact_list_and_delete(routed):
     assert last_call(calls, "listArtifactsProxy")["path"] == "1/a"
     assert client.delete("/api/2.0/mlflow-artifacts/artifacts/1/a/b.txt").status_code == 200
     assert last_call(calls, "deleteArtifact")["artifact_path"] == "1/a/b.txt"
+
+
+def test_rule_without_boundary_values_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    # A pattern every string keeps: no value lies outside it.
+    key = broken["components"]["schemas"]["LogParamRequest"]["properties"]["key"]
+    key["pattern"] = "^"
+    assert_broken(
+        write(tmp_path, broken),
+        "boundary: #/components/schemas/LogParamRequest/properties/key: pattern ^: "
+        "no value outside it",
+    )
+
+
+def test_rule_no_example_reaches_is_reported(tmp_path, doc):
+    broken = copy.deepcopy(doc)
+    # runs/create's example sends no run_name: nothing probes a rule stated on it.
+    broken["components"]["schemas"]["CreateRunRequest"]["example"].pop("run_name")
+    broken["components"]["schemas"]["CreateRunRequest"]["properties"]["run_name"]["maxLength"] = 9
+    assert_broken(
+        write(tmp_path, broken),
+        "boundary: #/components/schemas/CreateRunRequest/properties/run_name: maxLength 9: "
+        "no value inside it",
+    )

@@ -10,8 +10,10 @@ artifacts proxy) is looked up in it: operationId and ``x-mlflow-rpc``, every req
 (query parameter for GET, JSON body property otherwise) with its type, list-ness and
 required-ness, and every response field, recursing into nested message schemas. Every
 ``example`` (and every ``examples`` entry's ``value``) must be valid for the schema it sits on,
-without fields that schema does not declare. Finally every operationId named in
-``spec/client-methods.yaml`` must exist in the document.
+without fields that schema does not declare. Every value rule the document states (``pattern``,
+lengths, bounds, list sizes) must have boundary values just inside and just outside it
+(tools/boundaries.py), which the differential tests replay against mlflow server 2.7.1.
+Finally every operationId named in ``spec/client-methods.yaml`` must exist in the document.
 
 Operations with no protobuf RPC are listed here explicitly: /health and /version, and the
 endpoints MLflow 2.7.1's web UI calls (``UI_OPERATIONS``, read off 2.7.1's
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tools.boundaries import uncovered_rules
 
 DEFAULT_SPEC = Path("spec/mlflow-2.7.1.yaml")
 DEFAULT_METHODS = Path("spec/client-methods.yaml")
@@ -675,6 +679,8 @@ def check(spec_path: str | Path, methods_path: str | Path = DEFAULT_METHODS) -> 
     _check_error_schema(spec, report)
     _check_links(spec, report)
     _check_examples(doc, report)
+    for line in uncovered_rules(doc):
+        report.add(f"boundary: {line}")
     forbidden: set[str] = set()
     _walk_keys(doc, forbidden)
     for key in sorted(forbidden):

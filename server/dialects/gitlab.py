@@ -24,7 +24,11 @@ from server.contract import Contract, without_operations
 from server.dialects.gitlab_config import load_config
 from server.dialects.gitlab_handlers import OVERRIDDEN, GitLabHandlers
 from server.dialects.gitlab_rules import (
+    MAX_MODEL_DESCRIPTION_LENGTH,
+    MAX_PARAM_VALUE_LENGTH,
+    MODEL_SEARCH_CAVEAT,
     SEARCH_MAX_RESULTS_DEFAULT,
+    SEARCH_RUNS_CAVEAT,
     SERVED_OPERATIONS,
     GitLabRequest,
 )
@@ -64,6 +68,10 @@ class GitLabDialect(MlflowDialect):
         for parameter in document["paths"][_MODEL_SEARCH_PATH]["get"]["parameters"]:
             if parameter["name"] == "max_results":
                 parameter["schema"]["default"] = SEARCH_MAX_RESULTS_DEFAULT
+                # Any page size is taken: a larger one is capped, a negative one answers nothing.
+                parameter["schema"].pop("maximum", None)
+                parameter["schema"].pop("minimum", None)
+        _state_gitlab_rules(document)
         return document
 
     def handlers(self, store, artifacts) -> dict[str, t.Callable]:
@@ -101,6 +109,106 @@ class GitLabDialect(MlflowDialect):
     def wrap_asgi(self, app, store, contract: Contract):
         # No MLflow UI: GitLab shows experiments and models in its own.
         return WebUi(GitLabWire(app, self.config, store, contract), self.home_page)
+
+
+_WRITE_ONCE = {
+    "error_code": "INVALID_PARAMETER_VALUE",
+    "message": "are write-once",
+    "rule": "A run's params and tags are set once: a key the run has, or one sent twice, is "
+    "refused (mlflow.runName excepted: it is the run's name).",
+}
+# GitLab's rules that no schema states, by operation (the stock ones stay).
+_GITLAB_RULES = {
+    "logParam": [_WRITE_ONCE],
+    "setTag": [_WRITE_ONCE],
+    "logBatch": [_WRITE_ONCE],
+    "searchRuns": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "^GitLab: search_runs",
+            "rule": SEARCH_RUNS_CAVEAT,
+        }
+    ],
+    "searchRegisteredModels": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "^GitLab: search_registered_models",
+            "rule": MODEL_SEARCH_CAVEAT,
+        }
+    ],
+    "createRegisteredModel": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "cannot be the name of an existing experiment",
+            "rule": "A model cannot take an existing experiment's name (its [model]<name> "
+            "experiment shares the namespace).",
+        }
+    ],
+    "createModelVersion": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "semantic version formatted",
+            "rule": "A gitlab.version tag names a SemVer version.",
+        },
+        {
+            "error_code": "RESOURCE_ALREADY_EXISTS",
+            "message": "already exists",
+            "rule": "A gitlab.version tag names a version the model does not have yet.",
+        },
+    ],
+    "deleteExperiment": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "belongs to model",
+            "rule": "A model's [model]<name> experiment is deleted with the model only.",
+        }
+    ],
+    "listArtifactsProxy": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "GitLab lists only the files of a model version",
+            "rule": "The artifact proxy lists a model version's files only: path=<run id>[/dir].",
+        }
+    ],
+    "deleteRun": [
+        {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": "backs a version of model",
+            "rule": "A run that backs a model version cannot be deleted.",
+        }
+    ],
+}
+
+
+def _state_gitlab_rules(document: dict) -> None:
+    """GitLab's limits where the schema states them, its other rules as `x-mlflow-rule`s."""
+    schemas = document["components"]["schemas"]
+    for name in ("LogParamRequest", "Param"):
+        schemas[name]["properties"]["value"]["maxLength"] = MAX_PARAM_VALUE_LENGTH
+    for name in ("CreateRegisteredModelRequest", "UpdateRegisteredModelRequest"):
+        if name in schemas:
+            description = schemas[name]["properties"]["description"]
+            description["maxLength"] = MAX_MODEL_DESCRIPTION_LENGTH
+    # Any runs/search page size is taken: a larger one is capped, a negative one answers nothing.
+    schemas["SearchRunsRequest"]["properties"]["max_results"].pop("maximum", None)
+    schemas["SearchRunsRequest"]["properties"]["max_results"].pop("minimum", None)
+    # Stages are ignored.
+    schemas["GetLatestVersionsRequest"]["properties"]["stages"]["items"].pop("pattern", None)
+    # A version is a SemVer label or a number: no integer pattern.
+    for schema in schemas.values():
+        schema.get("properties", {}).get("version", {}).pop("pattern", None)
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("name") == "version":
+                    parameter.get("schema", {}).pop("pattern", None)
+                if parameter.get("name") == "stages":
+                    parameter.get("schema", {}).get("items", {}).pop("pattern", None)
+            extra = _GITLAB_RULES.get(operation.get("operationId"), ())
+            if extra:
+                operation["x-mlflow-rule"] = [*operation.get("x-mlflow-rule", ()), *extra]
 
 
 def _dispatch(name: str, shape: t.Callable, handler_of) -> t.Callable:

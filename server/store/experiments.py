@@ -80,9 +80,11 @@ class Experiments(StoreBase):
     def create_experiment(self, name, artifact_location=None, tags=()) -> str:
         v.validate_experiment_name(name)
         v.validate_artifact_location(artifact_location)
-        tags = list(tags or ())
+        # 2.7.1 checks an experiment's tag names on set-experiment-tag only: at creation a tag is
+        # stored as sent (a missing key as ""), within the widths of its columns.
+        tags = [{**tag, "key": tag.get("key", "")} for tag in tags or ()]
         for tag in tags:
-            v.validate_experiment_tag(tag["key"], tag.get("value"))
+            v.validate_experiment_tag_widths(tag["key"], tag.get("value"))
         E = self.models.Experiment
         exists = already_exists(f"Experiment(name={name}) already exists.")
         ns = self.project

@@ -110,9 +110,11 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         if exp[3] != "active":
             raise v.experiment_not_active(exp[0], exp[3])
         v.validate_user_id(user_id)
-        tags = [{"key": t["key"], "value": t.get("value") or ""} for t in tags or ()]
+        # 2.7.1 stores a new run's tags as sent (a missing key as ""): their names are checked
+        # by set-tag and log-batch only; here only the widths of the columns.
+        tags = [{"key": t.get("key") or "", "value": t.get("value") or ""} for t in tags or ()]
         for tag in tags:
-            v.validate_tag(tag["key"], tag["value"])
+            v.validate_tag_widths(tag["key"], tag["value"])
         name_tag = next((t["value"] for t in tags if t["key"] == RUN_NAME_TAG), None)
         if run_name and name_tag and run_name != name_tag:
             raise invalid(

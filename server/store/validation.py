@@ -140,12 +140,20 @@ def validate_param(key, value) -> None:
 
 def validate_tag(key, value) -> None:
     validate_key_name("Tag", "tag", key)
+    validate_tag_widths(key, value)
+
+
+def validate_tag_widths(key, value) -> None:
     validate_length("Tag key", MAX_ENTITY_KEY_LENGTH, key)
     validate_length("Tag value", MAX_TAG_VAL_LENGTH, value)
 
 
 def validate_experiment_tag(key, value) -> None:
     validate_key_name("Tag", "tag", key)
+    validate_experiment_tag_widths(key, value)
+
+
+def validate_experiment_tag_widths(key, value) -> None:
     validate_length("Tag key", MAX_EXPERIMENT_TAG_KEY_LENGTH, key)
     validate_length("Tag value", MAX_EXPERIMENT_TAG_VAL_LENGTH, value)
 

@@ -11,14 +11,16 @@ MLFLOW_COMPAT_DIFF_REPORT=path writes every difference found (accepted or not) a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.pg import admin_url, make_database
-from tools.peers import start_oracle, start_reference
+from tools.peers import Peer, start_oracle, start_reference
 
 SUBJECT = os.environ.get("MLFLOW_COMPAT_DIFF_SUBJECT", "reference")
 REPORT = os.environ.get("MLFLOW_COMPAT_DIFF_REPORT")
@@ -35,6 +37,28 @@ def oracle(tmp_path_factory):
     peer.stop()
 
 
+@contextlib.contextmanager
+def started_on(backend: str, start: Callable[[str | None], Peer]) -> Iterator[Peer]:
+    """A server `start`ed on a fresh store of `backend` ("sqlite": `start(None)`, its own
+    file; "postgresql": `start(url)` of a database made for it, dropped afterwards)."""
+    drop = None
+    uri = None
+    if backend == "postgresql":
+        uri, drop = make_database(admin_url())
+    try:
+        peer = start(uri)
+    except BaseException:
+        if drop:
+            drop()
+        raise
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        if drop:
+            drop()
+
+
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
@@ -42,24 +66,12 @@ def oracle(tmp_path_factory):
 def subject(request, tmp_path_factory):
     """The server under comparison, per store backend."""
     workdir = tmp_path_factory.mktemp(f"subject-{request.param}")
-    drop = None
-    backend = None
-    if request.param == "postgresql":
-        backend, drop = make_database(admin_url())
-    try:
-        if SUBJECT == "oracle":
-            peer = start_oracle(workdir, workers=1, backend_store_uri=backend)
-        else:
-            peer = start_reference(workdir, workers=1, backend_store_uri=backend)
-    except BaseException:
-        if drop:
-            drop()
-        raise
-    peer.backend = request.param
-    yield peer
-    peer.stop()
-    if drop:
-        drop()
+    start = start_oracle if SUBJECT == "oracle" else start_reference
+    with started_on(
+        request.param, lambda uri: start(workdir, workers=1, backend_store_uri=uri)
+    ) as peer:
+        peer.backend = request.param
+        yield peer
 
 
 @pytest.fixture(scope="session")

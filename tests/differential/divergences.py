@@ -15,6 +15,7 @@ Real bugs do not belong here: they stay failing until fixed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -626,3 +627,97 @@ def explain(scenario: str, step: str, kind: str, paths: list[str]) -> dict[str, 
 
 BY_ID = {d.id: d for d in DIVERGENCES}
 assert len(BY_ID) == len(DIVERGENCES), "divergence ids must be unique"
+
+
+# ---------------------------------------------------------------------------------------------
+# Boundaries (test_boundaries.py): value rules the spec states that 2.7.1 does not keep on some
+# backend. (pattern matched at the start of a case id, backends, reason); a case id is
+# "<operationId>:<field>:<keyword>:<inside|outside>:<value>".
+_BOTH = ("sqlite", "postgresql")
+BOUNDARY_DIVERGENCES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "createExperiment:artifact_location:pattern:outside:'runs:",
+        _BOTH,
+        "An experiment's artifact_location may not be a runs:/ URI (the 2.7.1 client refuses it "
+        "in create_experiment; 2.7.1's server stores it, and its runs then cannot hold "
+        "artifacts). Refused here: 400 INVALID_PARAMETER_VALUE.",
+    ),
+    (
+        "logMetric:key:maxLength:outside:",
+        _BOTH,
+        _LONG_KEYS + " (On PostgreSQL 2.7.1's refusal is a database error, 400 BAD_REQUEST.)",
+    ),
+    (
+        "createExperiment:tags.0.key:maxLength:outside:",
+        _BOTH,
+        _LONG_KEYS + " (On PostgreSQL 2.7.1's refusal is a database error, 400 BAD_REQUEST.)",
+    ),
+    (
+        "createExperiment:tags.0.value:maxLength:outside:",
+        _BOTH,
+        "An experiment tag value over 5000 characters at creation: 2.7.1 checks no limit there; "
+        "SQLite stores it and PostgreSQL's VARCHAR(5000) refuses it (400 BAD_REQUEST). Refused "
+        "here on every backend with 400 INVALID_PARAMETER_VALUE, as set-experiment-tag does.",
+    ),
+    (
+        r"\w+:version:pattern:inside:'1_0'",
+        ("postgresql",),
+        "A model version written with an underscore between digits ('1_0'): 2.7.1 passes the "
+        "text to SQL, which SQLite compares as the number 10 and PostgreSQL refuses as no "
+        "integer (400 BAD_REQUEST). The reference reads it as Python's int() does, on every "
+        "backend, as 2.7.1's own check of the version (int()) does.",
+    ),
+    (
+        "transitionModelVersionStage:version:pattern:outside:",
+        ("postgresql",),
+        "A model version that is no integer on transition-stage: 2.7.1 on PostgreSQL passes it "
+        "to SQL, whose refusal is a database error (400 BAD_REQUEST); on SQLite, and here on "
+        "every backend, 400 INVALID_PARAMETER_VALUE.",
+    ),
+    (
+        "createRun:tags.0.key:maxLength:outside:",
+        _BOTH,
+        _LONG_KEYS + " (On PostgreSQL 2.7.1's refusal is a database error, 400 BAD_REQUEST.)",
+    ),
+    (
+        "createRun:tags.0.value:maxLength:outside:",
+        _BOTH,
+        "A run tag value over 5000 characters at run creation: 2.7.1 checks no limit there; "
+        "SQLite stores it and PostgreSQL's VARCHAR(5000) refuses it (400 BAD_REQUEST). Refused "
+        "here on every backend with 400 INVALID_PARAMETER_VALUE, as set-tag does.",
+    ),
+    (
+        "getMetricHistory:max_results:minimum:outside:",
+        _BOTH,
+        _HISTORY_PAGES + " A negative page size is refused: 400 INVALID_PARAMETER_VALUE.",
+    ),
+    (
+        "searchRuns:max_results:minimum:outside:",
+        _BOTH,
+        "A negative max_results: 2.7.1 passes it to SQL as a LIMIT, which SQLite reads as no "
+        "limit (200, every run) and PostgreSQL refuses (400 BAD_REQUEST). A negative page size "
+        "is the caller's mistake: 400 INVALID_PARAMETER_VALUE here, on every backend.",
+    ),
+    (
+        "searchRegisteredModels:max_results:minimum:outside:",
+        _BOTH,
+        "A negative max_results: 2.7.1 answers 200 on SQLite (with a page token for offset -1) "
+        "and 400 BAD_REQUEST on PostgreSQL (a negative LIMIT). 400 INVALID_PARAMETER_VALUE here.",
+    ),
+    (
+        "logInputs:datasets.0.dataset.source_type:maxLength:outside:",
+        _BOTH,
+        "A dataset source_type over 36 characters: 2.7.1 checks no limit; its SQLite store keeps "
+        "the text and its PostgreSQL column (VARCHAR(36)) fails with a 500 when the dataset is "
+        "new (an existing name and digest is reused without a write, 200). Refused here on every "
+        "backend, as the column width states.",
+    ),
+)
+
+
+def boundary_divergence(case_id: str, backend: str) -> str | None:
+    """The reason a boundary case differs from 2.7.1 on `backend`, if it is registered."""
+    for pattern, backends, reason in BOUNDARY_DIVERGENCES:
+        if re.match(pattern, case_id) and backend in backends:
+            return reason
+    return None
