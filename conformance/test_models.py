@@ -11,6 +11,7 @@ own rather than in the run's artifacts: conformance.compat says where to read th
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -135,6 +136,19 @@ def test_load_model_by_version(sandbox):
     name, version = _registered(sandbox)
     loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     assert list(loaded.predict([[3.0]])) == [1]
+
+
+@pytest.mark.row("load_model")
+def test_load_model_file_by_version(sandbox):
+    """mlflow.artifacts.download_artifacts("models:/<name>/<version>/requirements.txt") fetches
+    one file of a version, as MLflow's docs advise before loading a model"""
+    name, version = _registered(sandbox)
+    dst = sandbox.workdir / "one-file"
+    dst.mkdir()
+    path = mlflow.artifacts.download_artifacts(
+        f"models:/{name}/{version}/requirements.txt", dst_path=str(dst)
+    )
+    assert "scikit-learn" in Path(path).read_text()
 
 
 @pytest.mark.row("load_model")
