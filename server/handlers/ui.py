@@ -47,10 +47,10 @@ class UiHandlers:
             )
         if metric_key is None:
             raise MlflowError("GetMetricHistoryBulk request must specify a metric_key.")
-        # The contract keeps max_results >= 0; above the limit it is capped, as 2.7.1 does.
-        limit = (
-            MAX_HISTORY_RESULTS if max_results is None else min(max_results, MAX_HISTORY_RESULTS)
-        )
+        # Capped, as 2.7.1 does; a negative number, which 2.7.1 hands to SQL as the limit
+        # (none on SQLite, a 500 on PostgreSQL), is capped too.
+        capped = max_results is None or max_results < 0 or max_results > MAX_HISTORY_RESULTS
+        limit = MAX_HISTORY_RESULTS if capped else max_results
         return {"metrics": self.store.get_metric_history_bulk(run_ids, metric_key, limit)}
 
     def search_datasets(self, body):
