@@ -59,6 +59,12 @@ def started_on(backend: str, start: Callable[[str | None], Peer]) -> Iterator[Pe
             drop()
 
 
+def start_subject(workdir: Path, uri: str | None) -> Peer:
+    """The server under comparison (MLFLOW_COMPAT_DIFF_SUBJECT) in `workdir`, on store `uri`."""
+    start = start_oracle if SUBJECT == "oracle" else start_reference
+    return start(workdir, workers=1, backend_store_uri=uri)
+
+
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
@@ -66,10 +72,7 @@ def started_on(backend: str, start: Callable[[str | None], Peer]) -> Iterator[Pe
 def subject(request, tmp_path_factory):
     """The server under comparison, per store backend."""
     workdir = tmp_path_factory.mktemp(f"subject-{request.param}")
-    start = start_oracle if SUBJECT == "oracle" else start_reference
-    with started_on(
-        request.param, lambda uri: start(workdir, workers=1, backend_store_uri=uri)
-    ) as peer:
+    with started_on(request.param, lambda uri: start_subject(workdir, uri)) as peer:
         peer.backend = request.param
         yield peer
 

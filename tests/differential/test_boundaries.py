@@ -27,7 +27,7 @@ from conformance.fuzz.hooks import annotated_rules, refused_by
 from tools.boundaries import Boundary, boundaries, operation_examples
 from tools.peers import start_oracle
 
-from .conftest import started_on
+from .conftest import start_subject, started_on
 from .divergences import boundary_divergence
 
 pytestmark = pytest.mark.oracle
@@ -77,6 +77,16 @@ def oracle(subject, tmp_path_factory) -> Iterator:
     with started_on(
         subject.backend, lambda uri: start_oracle(workdir, workers=1, backend_store_uri=uri)
     ) as peer:
+        yield peer
+
+
+@pytest.fixture(scope="module")
+def fresh_subject(subject, tmp_path_factory) -> Iterator:
+    """A fresh server of the subject's kind and backend: the boundary cases change what they
+    touch (the Default experiment's tags, say), which the scenarios that share the session's
+    subject do not expect."""
+    workdir = tmp_path_factory.mktemp(f"boundary-subject-{subject.backend}")
+    with started_on(subject.backend, lambda uri: start_subject(workdir, uri)) as peer:
         yield peer
 
 
@@ -167,9 +177,9 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def servers(oracle, subject) -> tuple[Server, Server]:
+def servers(oracle, fresh_subject) -> tuple[Server, Server]:
     token = uuid.uuid4().hex[:8]
-    return Server(oracle.url, token), Server(subject.url, token)
+    return Server(oracle.url, token), Server(fresh_subject.url, token)
 
 
 @pytest.fixture(scope="module")
