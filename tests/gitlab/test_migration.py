@@ -12,9 +12,9 @@ from server.store.models import SCHEMA_VERSION
 from tests.conftest import BACKENDS, backend_store_uri
 
 _CASCADE = "ON UPDATE CASCADE ON DELETE CASCADE"
-# The schema as version 2 left it (the later steps' records removed; version 4's column and
-# index are kept, which its step takes as already there): experiment names unique across the database, and the
-# registry keyed by name alone (the DDL peewee generated for the version-2 models).
+# The schema as version 2 left it: experiment names unique across the database, and the
+# registry keyed by name alone (the DDL peewee generated for the version-2 models). The later
+# steps' records are removed; version 4's column and index stay, which its step takes as done.
 VERSION_2 = (
     'DROP TABLE "registered_model_aliases"',
     'DROP TABLE "model_version_tags"',
