@@ -37,10 +37,15 @@ class ClientError(RuntimeError):
     """A client environment could not be made or used."""
 
 
+def cache_home() -> Path:
+    """The user's cache folder of mlflow-compat ($XDG_CACHE_HOME, else ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlflow-compat"
+
+
 def cache_root() -> Path:
     """Where client virtualenvs are kept."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mlflow-compat" / "clients"
+    return cache_home() / "clients"
 
 
 def venv_python(venv: Path) -> Path:

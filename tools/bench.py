@@ -33,7 +33,17 @@ import requests
 
 from conformance import clients
 from tools import bench_scale
-from tools.benchlib import T0, call, check, format_table, load_runs, metric, percentile, process_rss
+from tools.benchlib import (
+    T0,
+    call,
+    check,
+    format_table,
+    history_run,
+    load_runs,
+    metric,
+    percentile,
+    process_rss,
+)
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
 
 # The current MLflow, whose server runs in a virtualenv of its own (conformance.clients).
@@ -207,14 +217,7 @@ def get_run_workload() -> Workload:
 
 def history_workload(points: int = 2000) -> Workload:
     def setup(s, url):
-        run = _run(s, url, _experiment(s, url))
-        for start in range(0, points, 1000):
-            metrics = [
-                {"key": "curve", "value": j / 10, "timestamp": T0 + j, "step": j}
-                for j in range(start, min(start + 1000, points))
-            ]
-            call(s, url, "POST", "runs/log-batch", json={"run_id": run, "metrics": metrics})
-        return {"run": run}
+        return {"run": history_run(s, url, points)}
 
     def op(s, url, st, i):
         got = _history(s, url, st["run"], "curve")

@@ -15,7 +15,17 @@ import time
 
 import requests
 
-from tools.benchlib import T0, call, check, format_table, load_runs, metric, percentile, process_rss
+from tools.benchlib import (
+    T0,
+    call,
+    check,
+    format_table,
+    history_run,
+    load_runs,
+    metric,
+    percentile,
+    process_rss,
+)
 
 # p50 goals for the reference server, in milliseconds.
 SCALE_GOALS_MS = {"search top 100": 20.0, "search page of 1000": 60.0}
@@ -23,19 +33,6 @@ SCALE_GOALS_MS = {"search top 100": 20.0, "search page of 1000": 60.0}
 # second half (after warm-up), in MiB.
 RSS_GOAL_MIB = 100.0
 SOAK_GROWTH_GOAL_MIB = 5.0
-
-
-def _history_run(url: str, s: requests.Session, points: int) -> str:
-    exp = call(s, url, "POST", "experiments/create", json={"name": f"hist-{time.time_ns()}"})
-    body = {"experiment_id": exp["experiment_id"], "start_time": 1}
-    run = call(s, url, "POST", "runs/create", json=body)["run"]["info"]["run_id"]
-    for start in range(0, points, 1000):
-        metrics = [
-            {"key": "curve", "value": j / 10, "timestamp": T0 + j, "step": j}
-            for j in range(start, min(start + 1000, points))
-        ]
-        call(s, url, "POST", "runs/log-batch", json={"run_id": run, "metrics": metrics})
-    return run
 
 
 def _sample(fn, times: int) -> list[float]:
@@ -78,7 +75,7 @@ def measure_peer(url: str, n: int, samples: int) -> dict:
             "p99_ms": round(percentile(lat, 99), 2),
         }
     for points in (max(n // 10, 1), n):
-        run = _history_run(url, s, points)
+        run = history_run(s, url, points)
 
         def history(run=run, points=points):
             query = {"run_id": run, "metric_key": "curve"}

@@ -68,6 +68,21 @@ def load_runs(url: str, n: int, clients: int = 8) -> tuple[str, float]:
     return exp, time.monotonic() - t0
 
 
+def history_run(s: requests.Session, url: str, points: int) -> str:
+    """A run of a new experiment whose metric "curve" holds `points` points (step j: j / 10),
+    logged 1000 at a time."""
+    exp = call(s, url, "POST", "experiments/create", json={"name": f"hist-{time.time_ns()}"})
+    body = {"experiment_id": exp["experiment_id"], "start_time": 1}
+    run = call(s, url, "POST", "runs/create", json=body)["run"]["info"]["run_id"]
+    for start in range(0, points, 1000):
+        metrics = [
+            {"key": "curve", "value": j / 10, "timestamp": T0 + j, "step": j}
+            for j in range(start, min(start + 1000, points))
+        ]
+        call(s, url, "POST", "runs/log-batch", json={"run_id": run, "metrics": metrics})
+    return run
+
+
 def metric(run: dict, key: str) -> float:
     """The latest value of metric `key` in a run as the API returns it."""
     return next(m["value"] for m in run["data"].get("metrics", []) if m["key"] == key)

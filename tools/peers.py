@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conformance.clients import mlflow_version
+from conformance.clients import cache_home, mlflow_version
 from conformance.process import ServerProcess as Peer
 from conformance.process import free_port, start_server
 
@@ -175,8 +175,7 @@ def fasttrackml_binary() -> str:
     found = shutil.which("fml")
     if found:
         return found
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlflow-compat"
-    home = cache / "peers" / f"fasttrackml-{FASTTRACKML_VERSION}"
+    home = cache_home() / "peers" / f"fasttrackml-{FASTTRACKML_VERSION}"
     fml = home / "bin" / "fml"
     if not fml.exists():
         home.parent.mkdir(parents=True, exist_ok=True)
