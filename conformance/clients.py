@@ -1,10 +1,12 @@
 """MLflow clients other than the installed one: a virtualenv per version, made on demand.
 
 `ensure(version)` answers the python of `<cache>/mlflow-compat/clients/<version>` (the cache is
-`$XDG_CACHE_HOME`, default `~/.cache`), creating it first with `python -m venv` and pip when it
-is missing or broken. A marker file written last says the install finished; a virtualenv
-without it, or whose python cannot import that mlflow, is made again. A lock file keeps two
-runs from building the same virtualenv at once.
+`$XDG_CACHE_HOME`, default `~/.cache`), creating it first when it is missing or broken: with uv
+when it is installed (a full mlflow client in about 20 s instead of pip's two to three minutes,
+as uv fetches and unpacks in parallel), else with `python -m venv` and pip. A marker file
+written last says the install finished; a virtualenv without it, or whose python cannot import
+that mlflow, is made again. A lock file keeps two runs from building the same virtualenv at
+once.
 """
 
 from __future__ import annotations
@@ -99,19 +101,37 @@ def ensure(version: str, root: Path | None = None, log=print, installer=None) ->
     with locked(root / f"{version}.lock"):
         if is_ready(venv, version):
             return venv_python(venv)
-        log(f"[{version}] preparing the client's virtualenv {venv}: pip install mlflow=={version}")
+        log(f"[{version}] preparing the client's virtualenv {venv}: install mlflow=={version}")
         (installer or install)(venv, version)
         if not is_ready(venv, version):
             raise ClientError(f"{venv}: mlflow {version} is not importable after the install")
     return venv_python(venv)
 
 
+def uv_binary() -> str | None:
+    """uv's executable: the one the `uv` package installed beside this python, else on PATH."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return shutil.which("uv")
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return shutil.which("uv")
+
+
 def install(venv: Path, version: str) -> None:
-    """Make `venv` afresh: python -m venv, then pip; the marker last."""
+    """Make `venv` afresh (uv if there is one, else venv and pip), then the marker last."""
     shutil.rmtree(venv, ignore_errors=True)
-    _run([sys.executable, "-m", "venv", str(venv)], venv)
-    pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    _run([*pip, f"mlflow=={version}", *REQUIREMENTS], venv)
+    wanted = [f"mlflow=={version}", *REQUIREMENTS]
+    uv = uv_binary()
+    if uv:
+        _run([uv, "venv", "-q", "--python", sys.executable, str(venv)], venv)
+        _run([uv, "pip", "install", "-q", "--python", str(venv_python(venv)), *wanted], venv)
+    else:
+        _run([sys.executable, "-m", "venv", str(venv)], venv)
+        pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        _run([*pip, *wanted], venv)
     marker = {"mlflow": version, "requirements": list(REQUIREMENTS)}
     (venv / MARKER).write_text(json.dumps(marker) + "\n")
 

@@ -212,8 +212,8 @@ def test_a_one_client_report_renders_as_a_one_column_matrix(matrices):
     assert page.count("<th>2.7.1</th>") == 2 and f"<th>{NEW}</th>" not in page
 
 
-# The client virtualenv cache, with a stand-in installer (pip is what the fast matrix above
-# already exercised): it makes a "virtualenv" whose python runs this interpreter (mlflow 2.7.1).
+# The client virtualenv cache, with a stand-in installer (the real install is what the fast matrix
+# above exercised): it makes a "virtualenv" whose python runs this interpreter (mlflow 2.7.1).
 def _fake_installer(calls: list, delay: float = 0.0):
     def install(venv, version):
         calls.append(version)
