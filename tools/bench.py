@@ -45,6 +45,7 @@ from tools.benchlib import (
     process_rss,
 )
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
+from tools.pgdb import make_database
 
 # The current MLflow, whose server runs in a virtualenv of its own (conformance.clients).
 CURRENT_MLFLOW = "3.17.2"
@@ -378,23 +379,12 @@ def databases(kind: str, admin_url: str | None, peers: list[str]):
         raise SystemExit(
             "--database postgresql needs --postgres-url or MLFLOW_COMPAT_TEST_POSTGRES_URL"
         )
-    import psycopg2  # the `postgresql` extra
-
-    base, _, _ = admin_url.rpartition("/")
-    names = {p: f"bench_{p}_{os.getpid()}" for p in peers}
-    admin = psycopg2.connect(admin_url)
-    admin.autocommit = True
+    made = {p: make_database(admin_url, prefix=f"bench_{p}") for p in peers}
     try:
-        with admin.cursor() as cur:
-            for name in names.values():
-                cur.execute(f"DROP DATABASE IF EXISTS {name}")
-                cur.execute(f"CREATE DATABASE {name}")
-        yield {p: f"{base}/{name}" for p, name in names.items()}
+        yield {p: url for p, (url, _) in made.items()}
     finally:
-        with admin.cursor() as cur:
-            for name in names.values():
-                cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+        for _, drop in made.values():
+            drop()
 
 
 def ratio(results: dict, workload: str, peer: str) -> float | None:

@@ -1,0 +1,49 @@
+"""Throwaway PostgreSQL databases: one created with a random name on a server that a superuser
+URL reaches, and a callable that drops it. The tests make one per test; the benchmarks one per
+peer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from urllib.parse import urlparse, urlunparse
+
+
+def _admin_connection(admin_url: str):
+    import psycopg2  # the `postgresql` extra
+
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run inside a transaction
+    return conn
+
+
+def make_database(
+    admin_url: str, prefix: str = "mlflow_compat_test"
+) -> tuple[str, Callable[[], None]]:
+    """Create a database named `<prefix>_<random>` on the server of `admin_url`.
+
+    Returns its URL and a callable that drops it (terminating leftover connections first).
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = _admin_connection(admin_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+    url = urlunparse(urlparse(admin_url)._replace(path=f"/{name}"))
+
+    def drop() -> None:
+        conn = _admin_connection(admin_url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        finally:
+            conn.close()
+
+    return url, drop
