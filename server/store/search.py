@@ -120,8 +120,9 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
-    conditions = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
-    conditions += [_run_filter(m, pg, clause) for clause in g.parse_filter(filter_string)]
+    scope = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
+    filters = g.parse_filter(filter_string)
+    conditions = scope + [_run_filter(m, pg, clause) for clause in filters]
     clauses = _order_clauses(order_by)
     lead = clauses[0] if clauses and clauses[0][0] == g.METRIC else None
     rest = clauses[1:] if lead else clauses
@@ -141,13 +142,25 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
+    def on_lead(clause: dict) -> bool:
+        return clause["type"] == g.METRIC and clause["key"] == key
+
     def with_metric(is_nan: bool):
         match = (L.run == R.run_uuid) & (L.key == key)
         if pg:
             query = R.select(R.run_uuid).join(L, on=match)
         else:  # SQLite's planner would start from runs: CROSS JOIN keeps latest_metrics first
             query = L.select(R.run_uuid).join(R, pw.JOIN.CROSS).where(match)
-        return query.where(*conditions, L.experiment.in_(experiment_ids), L.is_nan == is_nan)
+        # A filter on the ordering metric compares the row already joined (a range of the
+        # index) instead of looking the run's value up again.
+        own = [c for c in filters if on_lead(c)]
+        for clause in own:
+            _check_comparator(clause["comparator"], _NUMERIC_OPS)
+        looked_up = [_run_filter(m, pg, c) for c in filters if not on_lead(c)]
+        compared = [_compare(pg, L.value, c["comparator"], float(c["value"])) for c in own]
+        return query.where(
+            *scope, *looked_up, *compared, L.experiment.in_(experiment_ids), L.is_nan == is_nan
+        )
 
     numbers = ordered(with_metric(False), [L.value.asc() if ascending else L.value.desc()])
     nans = ordered(with_metric(True))  # NaN is stored as 0: ties, in the order of the rest
