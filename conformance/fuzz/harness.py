@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.fuzz.stateful import StatefulReach, stateful_reach
 from conformance.resources import GITLAB_OPENAPI_PATH
 from conformance.resources import OPENAPI_PATH as SPEC
 
@@ -69,15 +70,25 @@ class Outcome:
     errors: int
     seconds: float
     failed_operations: tuple[str, ...]
+    # Read from the NDJSON report; None when the run wrote none.
+    stateful: StatefulReach | None = None
+    mostly_rejected: int = 0
 
     def summary(self) -> str:
         """One line: what ran, what it found, where the report is."""
         verdict = "passed" if self.returncode == 0 else "FAILED"
+        reach = f"; {self.stateful.summary()}" if self.stateful else ""
         return (
             f"schemathesis {self.target.name}: {verdict}, {self.operations} operations, "
-            f"{self.test_cases} test cases, {self.failures} failures, {self.errors} errors "
-            f"in {self.seconds:.0f}s (seed {SEED}); JUnit: {self.junit_path}"
+            f"{self.test_cases} test cases, {self.failures} failures, {self.errors} errors, "
+            f"{self.mostly_rejected} mostly rejected{reach} in {self.seconds:.0f}s (seed {SEED}); "
+            f"JUnit: {self.junit_path}"
         )
+
+
+def ndjson_path(junit_path: Path) -> Path:
+    """Where a run writes its NDJSON event stream: beside its JUnit report."""
+    return junit_path.with_suffix(".ndjson")
 
 
 def schemathesis_argv(
@@ -115,9 +126,12 @@ def schemathesis_argv(
         "all",
         "--no-color",
         "--report",
-        "junit",
+        "junit,ndjson",
         "--report-junit-path",
         str(junit_path),
+        # Every event, the stateful phase's scenarios among them: which links it followed.
+        "--report-ndjson-path",
+        str(ndjson_path(junit_path)),
     ]
     for name, value in target.headers.items():
         argv += ["--header", f"{name}: {value}"]
@@ -138,6 +152,7 @@ def run_schemathesis(
 ) -> Outcome:
     """Run schemathesis and read its JUnit report back."""
     argv = schemathesis_argv(target, junit_path, max_examples, phases, extra)
+    ndjson_path(junit_path).unlink(missing_ok=True)
     started = time.monotonic()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     seconds = time.monotonic() - started
@@ -156,6 +171,8 @@ def run_schemathesis(
         ]
     generated = re.search(r"(\d+) generated", output)
     selected = re.search(r"Tested: (\d+)", output)
+    rejected = re.search(r"(\d+) operations? mostly rejected", output)
+    events = ndjson_path(junit_path)
     return Outcome(
         target=target,
         returncode=result.returncode,
@@ -167,4 +184,6 @@ def run_schemathesis(
         errors=errors,
         seconds=seconds,
         failed_operations=tuple(failed),
+        stateful=stateful_reach(events, target.spec) if events.exists() else None,
+        mostly_rejected=int(rejected.group(1)) if rejected else 0,
     )
