@@ -65,7 +65,12 @@ def target(request, tmp_path_factory) -> Target:
 
 
 def test_spec_driven_fuzzing(target, fuzz_report_dir, record_fuzz_summary):
-    outcome = run_schemathesis(target, fuzz_report_dir / f"junit-{target.name}.xml", MAX_EXAMPLES)
+    outcome = run_schemathesis(
+        target,
+        fuzz_report_dir / f"junit-{target.name}.xml",
+        MAX_EXAMPLES,
+        timeout=max(600, 30 * MAX_EXAMPLES),  # `tox -e fuzz` runs 200 examples per operation
+    )
     record_fuzz_summary(outcome.summary())
     assert outcome.returncode == 0, outcome.output[-30000:]
     assert outcome.failures == outcome.errors == 0, outcome.summary()
