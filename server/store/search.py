@@ -112,7 +112,7 @@ def _run_filter(m, pg: bool, clause: dict):
 
 
 def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by) -> RunSearch:
-    """The run_uuids of the runs a search selects, in order; the caller pages it.
+    """The runs a search selects (their `shapes.RUN_COLUMNS`), in order; the caller pages it.
 
     Ordered by a metric first (the common shape), the search is three ordered segments: runs
     with a number for it, runs with NaN, runs without it. The first is read along
@@ -120,6 +120,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
+    columns = shapes.run_columns(R)
     conditions = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
     conditions += [_run_filter(m, pg, clause) for clause in g.parse_filter(filter_string)]
     clauses = _order_clauses(order_by)
@@ -137,23 +138,23 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
         return query.order_by(*ordering, R.run_uuid.asc())
 
     if lead is None:
-        return RunSearch(store.db, [ordered(R.select(R.run_uuid).where(*conditions))])
+        return RunSearch(store.db, [ordered(R.select(*columns).where(*conditions))])
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
     def with_metric(is_nan: bool):
         match = (L.run == R.run_uuid) & (L.key == key)
         if pg:
-            query = R.select(R.run_uuid).join(L, on=match)
+            query = R.select(*columns).join(L, on=match)
         else:  # SQLite's planner would start from runs: CROSS JOIN keeps latest_metrics first
-            query = L.select(R.run_uuid).join(R, pw.JOIN.CROSS).where(match)
+            query = L.select(*columns).join(R, pw.JOIN.CROSS).where(match)
         return query.where(*conditions, L.experiment.in_(experiment_ids), L.is_nan == is_nan)
 
     numbers = ordered(with_metric(False), [L.value.asc() if ascending else L.value.desc()])
     nans = ordered(with_metric(True))  # NaN is stored as 0: ties, in the order of the rest
     M = m.LatestMetric.alias()
     has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
-    missing = ordered(R.select(R.run_uuid).where(*conditions, ~_exists(has_metric)))
+    missing = ordered(R.select(*columns).where(*conditions, ~_exists(has_metric)))
     return RunSearch(store.db, [numbers, nans, missing])
 
 
@@ -193,20 +194,20 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 
 
 class RunSearch:
-    """A run search's ordered segments (queries of run_uuid), read as one list."""
+    """A run search's ordered segments (queries of run rows), read as one list."""
 
     def __init__(self, db: pw.Database, segments: list):
         self.db = db
         self.segments = segments
 
-    def ids(self, offset: int, limit: int) -> list[str]:
-        """The run_uuids at positions offset .. offset + limit - 1 of the whole order."""
-        out: list[str] = []
+    def rows(self, offset: int, limit: int) -> list[tuple]:
+        """The rows at positions offset .. offset + limit - 1 of the whole order."""
+        out: list[tuple] = []
         for query in self.segments:
             if len(out) >= limit:
                 break
             page = query.offset(offset).limit(limit - len(out))
-            rows = [row[0] for row in self.db.execute(page).fetchall()]
+            rows = self.db.execute(page).fetchall()
             if rows:
                 out += rows
                 offset = 0

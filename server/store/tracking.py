@@ -145,15 +145,15 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         )
         return {
             "info": shapes.run_info(row),
-            "data": shapes.run_data(tags=[(t["key"], t["value"]) for t in tags]),
+            "data": shapes.run_data(tags=shapes.key_values((t["key"], t["value"]) for t in tags)),
         }
 
     @transactional(write=False)
     def get_run(self, run_id) -> dict:
-        runs = self._load_runs([run_id])
-        if not runs:
+        run = self._load_run(run_id)
+        if run is None:
             raise not_found(f"Run with id={run_id} not found")
-        return runs[0]
+        return run
 
     @transactional()
     def update_run_info(self, run_id, status=None, end_time=None, run_name=None) -> dict:
@@ -172,8 +172,7 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
             self._upsert_tags(run_id, [(RUN_NAME_TAG, run_name)])
         if changes:
             R.update(changes).where(R.run_uuid == run_id).execute()
-        cols = [getattr(R, c) if c != "experiment_id" else R.experiment for c in shapes.RUN_COLUMNS]
-        row = R.select(*cols).where(R.run_uuid == run_id).tuples().first()
+        row = R.select(*shapes.run_columns(R)).where(R.run_uuid == run_id).tuples().first()
         return shapes.run_info(row)
 
     def _set_run_stage(self, run_id, stage: str) -> None:
@@ -400,8 +399,7 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
             )
             pks = [pk for (pk,) in visible.tuples()]
         query = search.run_query(self, pks, view_stages(run_view_type), filter_string, order_by)
-        run_ids = query.ids(offset, max_results)
-        runs = self._load_runs(run_ids)
+        runs = self._whole_runs(query.rows(offset, max_results))
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
         return runs, token
 
