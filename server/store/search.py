@@ -194,25 +194,27 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 
 
 class RunSearch:
-    """A run search's ordered segments (queries of run rows), read as one list."""
+    """A run search's ordered segments (queries of run rows), compiled once, read as one list."""
 
     def __init__(self, db: pw.Database, segments: list):
         self.db = db
-        self.segments = segments
+        self.segments = [query.sql() for query in segments]
 
     def rows(self, offset: int, limit: int) -> list[tuple]:
         """The rows at positions offset .. offset + limit - 1 of the whole order."""
         out: list[tuple] = []
-        for query in self.segments:
+        param = self.db.param
+        for sql, params in self.segments:
             if len(out) >= limit:
                 break
-            page = query.offset(offset).limit(limit - len(out))
-            rows = self.db.execute(page).fetchall()
+            page = f"{sql} LIMIT {param} OFFSET {param}"
+            rows = self.db.execute_sql(page, [*params, limit - len(out), offset]).fetchall()
             if rows:
                 out += rows
                 offset = 0
-            elif offset:
-                offset = max(offset - query.count(), 0)  # the whole segment lies before offset
+            elif offset:  # the whole segment lies before offset
+                count = f'SELECT COUNT(*) FROM ({sql}) AS "segment"'
+                offset = max(offset - self.db.execute_sql(count, params).fetchone()[0], 0)
         return out
 
 

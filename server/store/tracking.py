@@ -393,12 +393,19 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         offset = shapes.parse_page_token(page_token)
         pks = [pk for pk in map(experiment_pk, experiment_ids or ()) if pk is not None]
         if pks:
-            E = self.models.Experiment
-            visible = E.select(E.experiment_id).where(
-                E.experiment_id.in_(pks), E.project == self.project
+            E, ns = self.models.Experiment, self.project
+            visible = self.sql.execute(
+                ("visible_experiments", len(pks)),
+                lambda: E.select(E.experiment_id).where(E.experiment_id.in_(pks), E.project == ns),
+                [*pks, ns],
             )
-            pks = [pk for (pk,) in visible.tuples()]
-        query = search.run_query(self, pks, view_stages(run_view_type), filter_string, order_by)
+            pks = [pk for (pk,) in visible]
+        stages = view_stages(run_view_type)
+        # Compiled once per distinct search: clients and the UI repeat theirs, page after page.
+        query = self.sql.compiled(
+            ("search", self.project, tuple(pks), stages, filter_string, tuple(order_by or ())),
+            lambda: search.run_query(self, pks, stages, filter_string, order_by),
+        )
         runs = self._whole_runs(query.rows(offset, max_results))
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
         return runs, token
