@@ -121,8 +121,9 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     m, pg = store.models, store.pg
     R = m.Run
     columns = shapes.run_columns(R)
-    conditions = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
-    conditions += [_run_filter(m, pg, clause) for clause in g.parse_filter(filter_string)]
+    selected = [R.lifecycle_stage.in_(list(stages))]
+    selected += [_run_filter(m, pg, clause) for clause in g.parse_filter(filter_string)]
+    conditions = [R.experiment.in_(experiment_ids), *selected]
     clauses = _order_clauses(order_by)
     lead = clauses[0] if clauses and clauses[0][0] == g.METRIC else None
     rest = clauses[1:] if lead else clauses
@@ -148,7 +149,10 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
             query = R.select(*columns).join(L, on=match)
         else:  # SQLite's planner would start from runs: CROSS JOIN keeps latest_metrics first
             query = L.select(*columns).join(R, pw.JOIN.CROSS).where(match)
-        return query.where(*conditions, L.experiment.in_(experiment_ids), L.is_nan == is_nan)
+        # The experiments through latest_metrics' copy of the run's experiment only: a planner
+        # without statistics (PostgreSQL's, on new tables) would otherwise join runs by their
+        # experiment index, visiting every run of the experiment for each metric row.
+        return query.where(*selected, L.experiment.in_(experiment_ids), L.is_nan == is_nan)
 
     numbers = ordered(with_metric(False), [L.value.asc() if ascending else L.value.desc()])
     nans = ordered(with_metric(True))  # NaN is stored as 0: ties, in the order of the rest
