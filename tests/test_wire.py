@@ -44,6 +44,38 @@ def test_special_floats_travel_as_strings():
     assert WireJSON.dumps({"a": [1, "x"]}) == '{"a":[1,"x"]}'
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "runs": [
+                {
+                    "info": {"run_id": "a", "start_time": 2**62},
+                    "data": {"metrics": [{"key": "m", "value": 0.1, "timestamp": 1, "step": -3}]},
+                }
+            ],
+            "ok": True,
+        },
+        {"value": None, "list": [None, 1]},
+        {"text": "caf\u00e9 \u2028 \U0001f600", "del": "a\x7fb", "control": '\x01\n"\\'},
+        {"big": 2**64, "small": -(2**63) - 1},
+        {"nan": [math.nan, 1.0]},
+    ],
+)
+def test_responses_encode_as_the_json_module_does(data):
+    # The fast encoder's output, or the json module's where the two would differ.
+    expected = json.dumps(data, separators=(",", ":"))
+    if "nan" not in data:
+        assert WireJSON.dumps(data) == expected
+    got = json.loads(WireJSON.dumps(data))
+    assert got == json.loads(expected.replace("NaN", '"NaN"'))
+
+
+def test_float_spellings_may_differ_but_not_values():
+    values = [1e-05, 2.5e-07, 1e16, 1e22, 1 / 3, 5e-324, 1.7976931348623157e308, -0.0, 123.0]
+    assert json.loads(WireJSON.dumps(values)) == values
+
+
 def test_messages_are_mlflows():
     docs = " See the API docs for more information about request parameters."
     assert missing_message("run_id") == "Missing value for required parameter 'run_id'." + docs

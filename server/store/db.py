@@ -89,7 +89,8 @@ class SqlCache:
     peewee builds a query's SQL afresh on every execution; for get_run that cost more than the
     database did. A query is cached under a key naming its shape (e.g. the length of an IN
     list); on first use its parameters must be exactly `params`, in order, which is checked, so
-    later calls may pass new values in the same places.
+    later calls may pass new values in the same places. `compiled` keeps what is compiled for
+    one exact request (a run search: its SQL with its values), built on first use.
     """
 
     def __init__(self, db: pw.Database, size: int = 256):
@@ -98,20 +99,28 @@ class SqlCache:
         self._sql: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def execute(self, key, build, params: list):
+    def compiled(self, key, build):
+        """What `build()` returns, built once per `key` (kept with the recent ones)."""
         with self._lock:
-            sql = self._sql.get(key)
-            if sql is not None:
+            found = self._sql.get(key)
+            if found is not None:
                 self._sql.move_to_end(key)
-        if sql is None:
+                return found
+        found = build()
+        with self._lock:
+            self._sql[key] = found
+            while len(self._sql) > self._size:
+                self._sql.popitem(last=False)
+        return found
+
+    def execute(self, key, build, params: list):
+        def compile_checked():
             sql, built = build().sql()
             if list(built) != list(params):
                 raise AssertionError(f"query {key!r} takes {built!r}, not {params!r}")
-            with self._lock:
-                self._sql[key] = sql
-                while len(self._sql) > self._size:
-                    self._sql.popitem(last=False)
-        return self._db.execute_sql(sql, params)
+            return sql
+
+        return self._db.execute_sql(self.compiled(key, compile_checked), params)
 
 
 def is_postgres(db: pw.Database) -> bool:

@@ -15,78 +15,71 @@ _CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per sta
 
 
 class RunData(StoreBase):
-    def _load_runs(self, run_ids) -> list[dict]:
-        """Runs in the order of ``run_ids`` (missing ids skipped): 4 queries per chunk."""
+    def _load_run(self, run_id) -> dict | None:
+        """The whole run `run_id` of the bound project, or None."""
+        R, E = self.models.Run, self.models.Experiment
+        ns = self.project
+        rows = self.sql.execute(
+            ("run",),
+            lambda: (
+                R.select(*shapes.run_columns(R))
+                .join(E, on=(R.experiment == E.experiment_id))
+                .where(R.run_uuid == run_id, E.project == ns)
+            ),
+            [run_id, ns],
+        ).fetchall()
+        runs = self._whole_runs(rows)
+        return runs[0] if runs else None
+
+    def _whole_runs(self, info_rows) -> list[dict]:
+        """Whole runs (info, latest metrics, params, tags, dataset inputs) from their
+        `shapes.RUN_COLUMNS` rows, in that order: 4 queries per chunk."""
         out = []
-        for part in chunks(run_ids, _CHUNK):
-            out.extend(self._load_chunk(part))
+        for part in chunks(info_rows, _CHUNK):
+            out.extend(self._whole_chunk(part))
         return out
 
-    def _load_chunk(self, run_ids) -> list[dict]:
-        if not run_ids:
+    def _whole_chunk(self, info_rows) -> list[dict]:
+        if not info_rows:
             return []
-        R, L, P, T = self.models.Run, self.models.LatestMetric, self.models.Param, self.models.Tag
-        E = self.models.Experiment
+        L, P, T = self.models.LatestMetric, self.models.Param, self.models.Tag
         sql = self.sql
-        cols = [R.experiment if c == "experiment_id" else getattr(R, c) for c in shapes.RUN_COLUMNS]
-        ns = self.project
-        rows = sql.execute(
-            ("runs", len(run_ids)),
-            lambda: (
-                # CROSS JOIN: SQLite's planner would otherwise start from the project's
-                # experiments and walk all their runs (100 ms at 100,000 runs) instead of
-                # looking the ids up; PostgreSQL plans it as the inner join it is.
-                R.select(*cols)
-                .join(E, pw.JOIN.CROSS)
-                .where(R.experiment == E.experiment_id, R.run_uuid.in_(run_ids), E.project == ns)
-            ),
-            [*run_ids, ns],
-        )
-        infos = {row[0]: row for row in rows}
-        if not infos:
-            return []
-        ids = list(infos)
+        ids = [row[0] for row in info_rows]
         n = len(ids)
-        metrics: dict[str, list] = {}
-        rows = sql.execute(
-            ("latest_metrics", n),
-            lambda: (
-                L.select(L.run, L.key, L.value, L.timestamp, L.step, L.is_nan)
-                .where(L.run.in_(ids))
-                .order_by(L.run, L.key)
-            ),
-            ids,
-        )
-        for run_id, *metric in rows:
-            metrics.setdefault(run_id, []).append(metric)
-        params: dict[str, list] = {}
-        tags: dict[str, list] = {}
-        rows = sql.execute(
-            ("params_and_tags", n),
-            lambda: (
-                P.select(pw.SQL("0"), P.run, P.key, P.value).where(P.run.in_(ids))
-                + T.select(pw.SQL("1"), T.run, T.key, T.value).where(T.run.in_(ids))
-            ),
-            ids + ids,
-        )
-        for kind, run_id, key, value in sorted(rows, key=lambda r: r[2]):
-            (tags if kind else params).setdefault(run_id, []).append((key, value))
-        inputs = self._load_inputs(ids)
-        runs = []
-        for run_id in run_ids:
-            info = infos.get(run_id)
-            if info is None:
-                continue
-            runs.append(
-                {
-                    "info": shapes.run_info(info),
-                    "data": shapes.run_data(
-                        metrics.get(run_id), params.get(run_id), tags.get(run_id)
-                    ),
-                    "inputs": shapes.run_inputs(inputs.get(run_id)),
-                }
+        metrics = shapes.metrics_by_run(
+            sql.execute(
+                ("latest_metrics", n),
+                lambda: (
+                    L.select(L.run, L.key, L.value, L.timestamp, L.step, L.is_nan)
+                    .where(L.run.in_(ids))
+                    .order_by(L.run, L.key)
+                ),
+                ids,
             )
-        return runs
+        )
+        params, tags = (
+            shapes.key_values_by_owner(
+                sql.execute(
+                    (model.__name__, n),
+                    lambda model=model: (
+                        model.select(model.run, model.key, model.value)
+                        .where(model.run.in_(ids))
+                        .order_by(model.run, self.text_order(model.key))
+                    ),
+                    ids,
+                )
+            )
+            for model in (P, T)
+        )
+        inputs = self._load_inputs(ids)
+        return [
+            {
+                "info": shapes.run_info(info),
+                "data": shapes.run_data(metrics.get(run_id), params.get(run_id), tags.get(run_id)),
+                "inputs": shapes.run_inputs(inputs.get(run_id)),
+            }
+            for run_id, info in zip(ids, info_rows, strict=True)
+        ]
 
     def _load_inputs(self, run_ids) -> dict[str, list]:
         In, D, IT = self.models.Input, self.models.Dataset, self.models.InputTag

@@ -112,7 +112,7 @@ def _run_filter(m, pg: bool, clause: dict):
 
 
 def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by) -> RunSearch:
-    """The run_uuids of the runs a search selects, in order; the caller pages it.
+    """The runs a search selects (their `shapes.RUN_COLUMNS`), in order; the caller pages it.
 
     Ordered by a metric first (the common shape), the search is three ordered segments: runs
     with a number for it, runs with NaN, runs without it. The first is read along
@@ -120,9 +120,11 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
-    scope = [R.experiment.in_(experiment_ids), R.lifecycle_stage.in_(list(stages))]
+    columns = shapes.run_columns(R)
+    stage = R.lifecycle_stage.in_(list(stages))
     filters = g.parse_filter(filter_string)
-    conditions = scope + [_run_filter(m, pg, clause) for clause in filters]
+    conditions = [R.experiment.in_(experiment_ids), stage]
+    conditions += [_run_filter(m, pg, clause) for clause in filters]
     clauses = _order_clauses(order_by)
     lead = clauses[0] if clauses and clauses[0][0] == g.METRIC else None
     rest = clauses[1:] if lead else clauses
@@ -138,7 +140,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
         return query.order_by(*ordering, R.run_uuid.asc())
 
     if lead is None:
-        return RunSearch(store.db, [ordered(R.select(R.run_uuid).where(*conditions))])
+        return RunSearch(store.db, [ordered(R.select(*columns).where(*conditions))])
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
@@ -148,25 +150,28 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     def with_metric(is_nan: bool):
         match = (L.run == R.run_uuid) & (L.key == key)
         if pg:
-            query = R.select(R.run_uuid).join(L, on=match)
+            query = R.select(*columns).join(L, on=match)
         else:  # SQLite's planner would start from runs: CROSS JOIN keeps latest_metrics first
-            query = L.select(R.run_uuid).join(R, pw.JOIN.CROSS).where(match)
-        # A filter on the ordering metric compares the row already joined (a range of the
-        # index) instead of looking the run's value up again.
+            query = L.select(*columns).join(R, pw.JOIN.CROSS).where(match)
+        # The experiments through latest_metrics' copy of the run's experiment only: a planner
+        # without statistics (PostgreSQL's, on new tables) would otherwise join runs by their
+        # experiment index, visiting every run of the experiment for each metric row. A filter
+        # on the ordering metric compares the row already joined (a range of the index)
+        # instead of looking the run's value up again.
         own = [c for c in filters if on_lead(c)]
         for clause in own:
             _check_comparator(clause["comparator"], _NUMERIC_OPS)
         looked_up = [_run_filter(m, pg, c) for c in filters if not on_lead(c)]
         compared = [_compare(pg, L.value, c["comparator"], float(c["value"])) for c in own]
         return query.where(
-            *scope, *looked_up, *compared, L.experiment.in_(experiment_ids), L.is_nan == is_nan
+            stage, *looked_up, *compared, L.experiment.in_(experiment_ids), L.is_nan == is_nan
         )
 
     numbers = ordered(with_metric(False), [L.value.asc() if ascending else L.value.desc()])
     nans = ordered(with_metric(True))  # NaN is stored as 0: ties, in the order of the rest
     M = m.LatestMetric.alias()
     has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
-    missing = ordered(R.select(R.run_uuid).where(*conditions, ~_exists(has_metric)))
+    missing = ordered(R.select(*columns).where(*conditions, ~_exists(has_metric)))
     return RunSearch(store.db, [numbers, nans, missing])
 
 
@@ -206,25 +211,27 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 
 
 class RunSearch:
-    """A run search's ordered segments (queries of run_uuid), read as one list."""
+    """A run search's ordered segments (queries of run rows), compiled once, read as one list."""
 
     def __init__(self, db: pw.Database, segments: list):
         self.db = db
-        self.segments = segments
+        self.segments = [query.sql() for query in segments]
 
-    def ids(self, offset: int, limit: int) -> list[str]:
-        """The run_uuids at positions offset .. offset + limit - 1 of the whole order."""
-        out: list[str] = []
-        for query in self.segments:
+    def rows(self, offset: int, limit: int) -> list[tuple]:
+        """The rows at positions offset .. offset + limit - 1 of the whole order."""
+        out: list[tuple] = []
+        param = self.db.param
+        for sql, params in self.segments:
             if len(out) >= limit:
                 break
-            page = query.offset(offset).limit(limit - len(out))
-            rows = [row[0] for row in self.db.execute(page).fetchall()]
+            page = f"{sql} LIMIT {param} OFFSET {param}"
+            rows = self.db.execute_sql(page, [*params, limit - len(out), offset]).fetchall()
             if rows:
                 out += rows
                 offset = 0
-            elif offset:
-                offset = max(offset - query.count(), 0)  # the whole segment lies before offset
+            elif offset:  # the whole segment lies before offset
+                count = f'SELECT COUNT(*) FROM ({sql}) AS "segment"'
+                offset = max(offset - self.db.execute_sql(count, params).fetchone()[0], 0)
         return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from itertools import groupby
 
 from server.errors import invalid
 
@@ -56,6 +57,11 @@ RUN_COLUMNS = (
 )
 
 
+def run_columns(R) -> tuple:
+    """The Run columns `run_info` shapes, in RUN_COLUMNS order."""
+    return tuple(R.experiment if c == "experiment_id" else getattr(R, c) for c in RUN_COLUMNS)
+
+
 def run_info(row) -> dict:
     """row: the RUN_COLUMNS values in that order."""
     run_id, exp_id, name, user_id, status, start, end, artifact_uri, stage = row
@@ -80,17 +86,39 @@ def metric(key, value, timestamp, step, is_nan) -> dict:
     return {"key": key, "value": NAN if is_nan else value, "timestamp": timestamp, "step": step}
 
 
-def run_data(metrics=(), params=(), tags=()) -> dict:
-    out = {}
-    if metrics:  # `metric`, inlined: a page of 1000 runs shapes thousands of them
-        out["metrics"] = [
+def _owner(row):
+    return row[0]
+
+
+def metrics_by_run(rows) -> dict[str, list[dict]]:
+    """rows: (run_id, key, value, timestamp, step, is_nan), ordered by run_id -> each run's
+    metrics in row order. (`metric`, inlined: a page of 1000 runs shapes thousands of them.)"""
+    return {
+        run_id: [
             {"key": k, "value": NAN if is_nan else v, "timestamp": ts, "step": step}
-            for k, v, ts, step, is_nan in metrics
+            for _, k, v, ts, step, is_nan in group
         ]
+        for run_id, group in groupby(rows, _owner)
+    }
+
+
+def key_values_by_owner(rows) -> dict[str, list[dict]]:
+    """rows: (owner, key, value), ordered by owner -> each owner's entries in row order."""
+    return {
+        owner: [{"key": k, "value": v} for _, k, v in group]
+        for owner, group in groupby(rows, _owner)
+    }
+
+
+def run_data(metrics=None, params=None, tags=None) -> dict:
+    """A run's data from its shaped metrics, params and tags (lists of wire dicts)."""
+    out = {}
+    if metrics:
+        out["metrics"] = metrics
     if params:
-        out["params"] = key_values(params)
+        out["params"] = params
     if tags:
-        out["tags"] = key_values(tags)
+        out["tags"] = tags
     return out
 
 

@@ -145,15 +145,15 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         )
         return {
             "info": shapes.run_info(row),
-            "data": shapes.run_data(tags=[(t["key"], t["value"]) for t in tags]),
+            "data": shapes.run_data(tags=shapes.key_values((t["key"], t["value"]) for t in tags)),
         }
 
     @transactional(write=False)
     def get_run(self, run_id) -> dict:
-        runs = self._load_runs([run_id])
-        if not runs:
+        run = self._load_run(run_id)
+        if run is None:
             raise not_found(f"Run with id={run_id} not found")
-        return runs[0]
+        return run
 
     @transactional()
     def update_run_info(self, run_id, status=None, end_time=None, run_name=None) -> dict:
@@ -172,8 +172,7 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
             self._upsert_tags(run_id, [(RUN_NAME_TAG, run_name)])
         if changes:
             R.update(changes).where(R.run_uuid == run_id).execute()
-        cols = [getattr(R, c) if c != "experiment_id" else R.experiment for c in shapes.RUN_COLUMNS]
-        row = R.select(*cols).where(R.run_uuid == run_id).tuples().first()
+        row = R.select(*shapes.run_columns(R)).where(R.run_uuid == run_id).tuples().first()
         return shapes.run_info(row)
 
     def _set_run_stage(self, run_id, stage: str) -> None:
@@ -394,14 +393,20 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         offset = shapes.parse_page_token(page_token)
         pks = [pk for pk in map(experiment_pk, experiment_ids or ()) if pk is not None]
         if pks:
-            E = self.models.Experiment
-            visible = E.select(E.experiment_id).where(
-                E.experiment_id.in_(pks), E.project == self.project
+            E, ns = self.models.Experiment, self.project
+            visible = self.sql.execute(
+                ("visible_experiments", len(pks)),
+                lambda: E.select(E.experiment_id).where(E.experiment_id.in_(pks), E.project == ns),
+                [*pks, ns],
             )
-            pks = [pk for (pk,) in visible.tuples()]
-        query = search.run_query(self, pks, view_stages(run_view_type), filter_string, order_by)
-        run_ids = query.ids(offset, max_results)
-        runs = self._load_runs(run_ids)
+            pks = [pk for (pk,) in visible]
+        stages = view_stages(run_view_type)
+        # Compiled once per distinct search: clients and the UI repeat theirs, page after page.
+        query = self.sql.compiled(
+            ("search", self.project, tuple(pks), stages, filter_string, tuple(order_by or ())),
+            lambda: search.run_query(self, pks, stages, filter_string, order_by),
+        )
+        runs = self._whole_runs(query.rows(offset, max_results))
         token = shapes.page_token(offset + max_results) if len(runs) == max_results else None
         return runs, token
 
