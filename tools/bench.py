@@ -483,8 +483,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown peer {p!r}; choose from {sorted(PEERS)}")
     n_runs = args.runs or (60 if args.quick else 300)
     page_runs = args.page_runs or (50 if args.quick else 500)
-    duration = args.duration or (0.5 if args.quick else 5.0)
-    warmup = 0.2 if args.quick else 1.0
+    duration = args.duration or (0.3 if args.quick else 5.0)
+    warmup = 0.1 if args.quick else 1.0
     workloads = [
         create_runs_workload(),
         log_metric_workload(),

@@ -34,6 +34,6 @@ schema = schemathesis.pytest.from_fixture("asgi_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation(case):
     case.call_and_validate()
