@@ -84,6 +84,7 @@ def test_nulls_inside_lists_stay():
 
 LOG_PARAM = ("/api/2.0/mlflow/runs/log-parameter", "post")
 GET_RUN = ("/api/2.0/mlflow/runs/get", "get")
+LOG_MODEL = ("/api/2.0/mlflow/runs/log-model", "post")
 
 
 @pytest.mark.parametrize(
@@ -105,6 +106,15 @@ GET_RUN = ("/api/2.0/mlflow/runs/get", "get")
                 400,
                 "INVALID_PARAMETER_VALUE",
                 "Changing param values is not allowed. Param with key='k' was already logged",
+            ),
+        ),
+        # A run's model history is a tag value, at most 5000 characters.
+        (
+            LOG_MODEL,
+            _refusal(
+                400,
+                "INVALID_PARAMETER_VALUE",
+                "Tag value '[{}]' had length 5012, which exceeded length limit of 5000",
             ),
         ),
         # A rule no schema states across two query parameters.

@@ -186,6 +186,12 @@ SIGNATURE = {
     "params": None,
 }
 
+BIG_MODEL_JSON = {
+    **MODEL_JSON,
+    "artifact_path": "big",
+    "flavors": {"python_function": {"loader_module": "m" * 2200}},
+}
+
 
 def log_model(step: str, model, run: str = "run") -> Step:
     text = model if isinstance(model, str) else json.dumps(model)
@@ -206,6 +212,11 @@ LOGGED_MODELS = Scenario(
             {**MODEL_JSON, "artifact_path": "other", "signature": SIGNATURE},
         ),
         get_run("get-after-two"),
+        # The history tag is a tag value: a model that takes it past 5000 characters is refused
+        # and the history stays as it was.
+        log_model("log-big-model", BIG_MODEL_JSON),
+        log_model("log-big-model-past-5000", BIG_MODEL_JSON),
+        get_run("get-after-refused-model"),
         log_model("log-model-missing-fields", {"artifact_path": "model", "flavors": {}}),
         log_model("log-model-not-json", "{not json"),
         log_model("log-model-json-list", "[1, 2]"),
