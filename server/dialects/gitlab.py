@@ -65,6 +65,11 @@ class GitLabDialect(MlflowDialect):
             request["required"] = required
         else:
             request.pop("required", None)
+        # registered-models/create: GitLab documents `tags` as ignored, so any list is taken.
+        document["components"]["schemas"]["CreateRegisteredModelRequest"]["properties"]["tags"] = {
+            "type": "array",
+            "description": "Ignored: GitLab's model registry keeps no tags given at creation.",
+        }
         for parameter in document["paths"][_MODEL_SEARCH_PATH]["get"]["parameters"]:
             if parameter["name"] == "max_results":
                 parameter["schema"]["default"] = SEARCH_MAX_RESULTS_DEFAULT
