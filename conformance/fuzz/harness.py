@@ -70,7 +70,7 @@ class Outcome:
     errors: int
     seconds: float
     failed_operations: tuple[str, ...]
-    # Read from the NDJSON report; None when the run wrote none.
+    # Read from the NDJSON report; None when the run had no stateful phase or wrote no report.
     stateful: StatefulReach | None = None
     mostly_rejected: int = 0
 
@@ -184,6 +184,10 @@ def run_schemathesis(
         errors=errors,
         seconds=seconds,
         failed_operations=tuple(failed),
-        stateful=stateful_reach(events, target.spec) if events.exists() else None,
+        stateful=(
+            stateful_reach(events, target.spec)
+            if "stateful" in phases and events.exists()
+            else None
+        ),
         mostly_rejected=int(rejected.group(1)) if rejected else 0,
     )
