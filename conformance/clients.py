@@ -112,11 +112,9 @@ def uv_binary() -> str | None:
     """uv's executable: the one the `uv` package installed beside this python, else on PATH."""
     try:
         from uv import find_uv_bin
-    except ImportError:
-        return shutil.which("uv")
-    try:
+
         return find_uv_bin()
-    except FileNotFoundError:
+    except (ImportError, FileNotFoundError):
         return shutil.which("uv")
 
 

@@ -379,12 +379,12 @@ def databases(kind: str, admin_url: str | None, peers: list[str]):
         raise SystemExit(
             "--database postgresql needs --postgres-url or MLFLOW_COMPAT_TEST_POSTGRES_URL"
         )
-    made = {p: make_database(admin_url, prefix=f"bench_{p}") for p in peers}
-    try:
-        yield {p: url for p, (url, _) in made.items()}
-    finally:
-        for _, drop in made.values():
-            drop()
+    with contextlib.ExitStack() as made:
+        urls = {}
+        for p in peers:
+            urls[p], drop = make_database(admin_url, prefix=f"bench_{p}")
+            made.callback(drop)
+        yield urls
 
 
 def ratio(results: dict, workload: str, peer: str) -> float | None:

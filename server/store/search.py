@@ -122,9 +122,9 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     R = m.Run
     columns = shapes.run_columns(R)
     stage = R.lifecycle_stage.in_(list(stages))
-    filters = g.parse_filter(filter_string)
-    conditions = [R.experiment.in_(experiment_ids), stage]
-    conditions += [_run_filter(m, pg, clause) for clause in filters]
+    # Each clause with its condition (checked as it is built: comparators, values).
+    filters = [(clause, _run_filter(m, pg, clause)) for clause in g.parse_filter(filter_string)]
+    conditions = [R.experiment.in_(experiment_ids), stage, *(node for _, node in filters)]
     clauses = _order_clauses(order_by)
     lead = clauses[0] if clauses and clauses[0][0] == g.METRIC else None
     rest = clauses[1:] if lead else clauses
@@ -144,8 +144,14 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
-    def on_lead(clause: dict) -> bool:
-        return clause["type"] == g.METRIC and clause["key"] == key
+    # A filter on the ordering metric compares the row already joined (a range of the index)
+    # instead of looking the run's value up again.
+    looked_up, compared = [], []
+    for clause, node in filters:
+        if clause["type"] == g.METRIC and clause["key"] == key:
+            compared.append(_compare(pg, L.value, clause["comparator"], float(clause["value"])))
+        else:
+            looked_up.append(node)
 
     def with_metric(is_nan: bool):
         match = (L.run == R.run_uuid) & (L.key == key)
@@ -155,14 +161,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
             query = L.select(*columns).join(R, pw.JOIN.CROSS).where(match)
         # The experiments through latest_metrics' copy of the run's experiment only: a planner
         # without statistics (PostgreSQL's, on new tables) would otherwise join runs by their
-        # experiment index, visiting every run of the experiment for each metric row. A filter
-        # on the ordering metric compares the row already joined (a range of the index)
-        # instead of looking the run's value up again.
-        own = [c for c in filters if on_lead(c)]
-        for clause in own:
-            _check_comparator(clause["comparator"], _NUMERIC_OPS)
-        looked_up = [_run_filter(m, pg, c) for c in filters if not on_lead(c)]
-        compared = [_compare(pg, L.value, c["comparator"], float(c["value"])) for c in own]
+        # experiment index, visiting every run of the experiment for each metric row.
         return query.where(
             stage, *looked_up, *compared, L.experiment.in_(experiment_ids), L.is_nan == is_nan
         )

@@ -21,7 +21,8 @@ from server.contract import Contract
 from tests.conftest import backend_store_uri
 from tools.peers import start_reference
 
-MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", "25"))
+SUITE_EXAMPLES = 25  # the default suite's budget; `tox -e fuzz` sets a larger one
+MAX_EXAMPLES = int(os.environ.get("MLFLOW_COMPAT_FUZZ_EXAMPLES", SUITE_EXAMPLES))
 GITLAB_TOKEN = "fuzz-token"
 GITLAB_CONFIG = (
     "projects: [{id: 1, path: group/project}]\n"
@@ -67,7 +68,7 @@ def target(request, tmp_path_factory) -> Target:
 def test_spec_driven_fuzzing(target, fuzz_report_dir, record_fuzz_summary):
     # The stateful phase follows the dialect's links, whatever the database: the suite runs it
     # on SQLite, and `tox -e fuzz` on PostgreSQL too.
-    stateful = target.name != "mlflow-postgresql" or MAX_EXAMPLES > 25
+    stateful = target.name != "mlflow-postgresql" or MAX_EXAMPLES > SUITE_EXAMPLES
     phases = ALL_PHASES if stateful else tuple(p for p in ALL_PHASES if p != "stateful")
     outcome = run_schemathesis(
         target,
