@@ -16,17 +16,14 @@ from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from starlette.requests import ClientDisconnect
 
 from server.compose import Server, compose
 from server.contract import Contract, snake_case
 from server.errors import MlflowError, endpoint_not_found
-from server.operations import Api
+from server.operations import Api, Routing, SwaggerUI, ValidationMiddleware
 from server.request_validation import MlflowJSONBodyValidator, MlflowParameterValidator
 from server.settings import Settings
 from server.wire import AJAX_PREFIX, API_PREFIX, MlflowBodyMiddleware, WireJSON
@@ -34,13 +31,14 @@ from server.wire import AJAX_PREFIX, API_PREFIX, MlflowBodyMiddleware, WireJSON
 log = logging.getLogger("mlflow_compat")
 # connexion's default stack less what this server does not use: security (the contract declares
 # no security schemes; the GitLab dialect checks tokens in front of connexion), response
-# validation (off) and lifespan handlers (none).
+# validation (off) and lifespan handlers (none). Request validation is connexion's, over
+# operations that work out what depends on the operation alone once (server.operations).
 MIDDLEWARES = [
     ServerErrorMiddleware,
     ExceptionMiddleware,
-    SwaggerUIMiddleware,
-    RoutingMiddleware,
-    RequestValidationMiddleware,
+    SwaggerUI,
+    Routing,
+    ValidationMiddleware,
     ContextMiddleware,
 ]
 JSON = "application/json"

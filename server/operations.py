@@ -1,11 +1,14 @@
-"""connexion's operation, with its decorator chain built once per operation.
+"""connexion's operations, with what depends only on the operation worked out once.
 
-connexion 3 (AsyncOperation.fn, ASGIDecorator.__call__) builds each operation's parameter and
-response decorators on every request, inspecting the handler's signature each time; that was a
-fifth of a small request's time. The chain depends only on the operation (the request comes in
-through connexion's context), so it is built on first use and kept. Handlers that are not
-coroutine functions are awaited in place rather than handed to a thread pool (see
-``server.app.inline``).
+connexion 3 works out, on every request, things that depend on the operation alone: it builds
+each operation's parameter and response decorators and inspects the handler's signature
+(AsyncOperation.fn, ASGIDecorator.__call__), looks up and copies the request body's definition
+seven times (OpenAPIOperation.body_definition matches the media type by fnmatch each time), makes
+two URI parsers, and parses a JSON request's form parts and files. Together that was more of a
+small request's time than its handler took. Here each of those is done once per operation (per
+content type, for the body's definition) and kept: validation, arguments and responses are
+connexion's own, unchanged. Handlers that are not coroutine functions are awaited in place
+rather than handed to a thread pool (see ``server.app.inline``).
 """
 
 from __future__ import annotations
@@ -14,18 +17,91 @@ import functools
 import typing as t
 
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
-from connexion.context import receive, scope
+from connexion.context import operation, receive, scope
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import (
+    AsyncParameterDecorator,
+    prep_kwargs,
+    unwrap_decorators,
+)
+from connexion.http_facts import FORM_CONTENT_TYPES
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+)
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.routing import _scope as _routing_scope
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.operations import OpenAPIOperation
+from connexion.utils import inspect_function_arguments
+from starlette.routing import Mount, Route
+
+_NO_FILES: dict = {}
+
+
+class SpecOperation(OpenAPIOperation):
+    """connexion's OpenAPI operation whose request body definition is worked out once per
+    content type (connexion looks it up, matches media ranges and copies it on each call)."""
+
+    def body_definition(self, content_type: str | None = None) -> dict:
+        cache = self.__dict__.setdefault("_body_definitions", {})
+        found = cache.get(content_type)
+        if found is None:
+            found = cache[content_type] = super().body_definition(content_type)
+        return found
+
+    @functools.cached_property
+    def uri_parser(self):
+        """The operation's URI parser (it holds the operation's parameters and nothing of a
+        request)."""
+        return self._uri_parser_class(self.parameters, self.body_definition())
+
+
+def _use_spec_operations(api) -> None:
+    """Make `api` build its operations from the specification as `SpecOperation`s."""
+    api.specification.operation_cls = SpecOperation
+
+
+class _Parameters(AsyncParameterDecorator):
+    """connexion's parameter step, the handler's signature inspected once, and a body read only
+    for a handler that takes it, its form parts and files only for a form."""
+
+    def __call__(self, function: t.Callable) -> t.Callable:
+        arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        body_name = self.sanitize_fn(operation.body_name(None))
+        takes_body = has_kwargs or body_name in arguments
+        sanitize = self.sanitize_fn
+
+        @functools.wraps(function)
+        async def wrapper(request) -> t.Any:
+            body = await request.get_body() if takes_body else None
+            form = request.mimetype in FORM_CONTENT_TYPES
+            kwargs = prep_kwargs(
+                request,
+                request_body=body,
+                files=await request.files() if form else _NO_FILES,
+                arguments=arguments,
+                has_kwargs=has_kwargs,
+                sanitize=sanitize,
+            )
+            return await function(**kwargs)
+
+        return wrapper
 
 
 class _DecorateOnce(StarletteDecorator):
+    @property
+    def _parameter_decorator_cls(self):
+        return _Parameters
+
     def __call__(self, function: t.Callable) -> t.Callable:
         decorated = self.decorate(function)
+        uri_parser = operation.uri_parser
 
         @functools.wraps(function)
         async def wrapper(*_args, **_kwargs):
             request = self.framework.get_request(
-                uri_parser=self.uri_parser, scope=scope, receive=receive
+                uri_parser=uri_parser, scope=scope, receive=receive
             )
             return await decorated(request)
 
@@ -33,6 +109,8 @@ class _DecorateOnce(StarletteDecorator):
 
 
 class Operation(AsyncOperation):
+    """connexion's AsyncOperation, its decorator chain built on first use and kept."""
+
     @functools.cached_property
     def fn(self) -> t.Callable:
         decorator = _DecorateOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
@@ -40,9 +118,71 @@ class Operation(AsyncOperation):
 
 
 class Api(AsyncApi):
-    """connexion's AsyncApi making `Operation`s."""
+    """connexion's AsyncApi making `Operation`s from `SpecOperation`s."""
 
-    def make_operation(self, operation) -> Operation:
+    def add_paths(self, *args, **kwargs) -> None:
+        _use_spec_operations(self)
+        super().add_paths(*args, **kwargs)
+
+    def make_operation(self, spec_operation) -> Operation:
         return Operation.from_operation(
-            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+            spec_operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
         )
+
+
+class _ValidationApi(RequestValidationAPI):
+    def add_paths(self, *args, **kwargs) -> None:
+        _use_spec_operations(self)
+        super().add_paths(*args, **kwargs)
+
+
+class ValidationMiddleware(RequestValidationMiddleware):
+    """connexion's request validation over `SpecOperation`s."""
+
+    api_cls = _ValidationApi
+
+
+class Routing(RoutingMiddleware):
+    """connexion's routing, with a dictionary lookup first for the paths without parameters
+    (nearly all of MLflow's API: starlette's router tries each route's pattern in turn). Paths
+    with parameters, and a method a path does not take (405), go through connexion's router."""
+
+    @functools.cached_property
+    def _literal_routes(self) -> dict[tuple[str, str], t.Any]:
+        table = {}
+        for mount in self.router.routes:
+            if not isinstance(mount, Mount) or mount.path:
+                continue  # an API under a base path: left to the router
+            for route in mount.routes:
+                if isinstance(route, Route) and not route.param_convertors:
+                    for method in route.methods or ():
+                        table.setdefault((method, route.path), route.endpoint)
+        return table
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            found = self._literal_routes.get((scope["method"], scope["path"]))
+            if found is not None:
+                _routing_scope.set(scope.copy())
+                await found(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+class SwaggerUI(SwaggerUIMiddleware):
+    """connexion's Swagger UI (the spec as JSON and the UI's pages), its router passed by for
+    the paths it does not serve."""
+
+    @functools.cached_property
+    def _prefixes(self) -> tuple[str, ...]:
+        prefixes = set()
+        for mount in self.router.routes:
+            for route in getattr(mount, "routes", ()):
+                prefixes.add(mount.path + route.path.split("{", 1)[0])
+        return tuple(prefixes)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self._prefixes):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
