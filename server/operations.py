@@ -36,7 +36,10 @@ from connexion.operations import OpenAPIOperation
 from connexion.utils import inspect_function_arguments
 from starlette.routing import Mount, Route
 
+from server.request_validation import JSON_SCOPE_KEY
+
 _NO_FILES: dict = {}
+_UNREAD = object()
 
 
 class SpecOperation(OpenAPIOperation):
@@ -64,7 +67,8 @@ def _use_spec_operations(api) -> None:
 
 class _Parameters(AsyncParameterDecorator):
     """connexion's parameter step, the handler's signature inspected once, and a body read only
-    for a handler that takes it, its form parts and files only for a form."""
+    for a handler that takes it (a JSON body as the wire layer read it), its form parts and files
+    only for a form."""
 
     def __call__(self, function: t.Callable) -> t.Callable:
         arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
@@ -74,7 +78,11 @@ class _Parameters(AsyncParameterDecorator):
 
         @functools.wraps(function)
         async def wrapper(request) -> t.Any:
-            body = await request.get_body() if takes_body else None
+            body = None
+            if takes_body:
+                body = scope.get(JSON_SCOPE_KEY, _UNREAD)
+                if body is _UNREAD:
+                    body = await request.get_body()
             form = request.mimetype in FORM_CONTENT_TYPES
             kwargs = prep_kwargs(
                 request,

@@ -24,6 +24,12 @@ from jsonschema import Draft4Validator, ValidationError
 
 from server.errors import MlflowError
 
+# Where the wire layer (server.wire.MlflowBodyMiddleware) keeps the request JSON it has read: the
+# value the body it hands on parses to. Validation and the handler's arguments take it from there
+# rather than parse the body twice more.
+JSON_SCOPE_KEY = "mlflow_compat.json"
+_UNREAD = object()
+
 _API_DOCS = " See the API docs for more information about request parameters."
 
 
@@ -165,7 +171,9 @@ def _empty_is_missing(name: str, schema: dict) -> bool:
 
 class _Compiled(t.NamedTuple):
     schema: dict  # the spec's schema this was compiled from (kept to check the cache key)
-    fast: t.Callable  # fastjsonschema's: quick for the common valid case
+    # fastjsonschema's: quick for the common valid case. It fills in no defaults: the body it
+    # checks is the one the handler gets (JSON_SCOPE_KEY).
+    fast: t.Callable
     thorough: Draft4Validator  # jsonschema's: for the messages
     # Top-level required fields in check order, each with whether "" counts as missing (as
     # 2.7.1's _assert_required has it, for fields that take a string).
@@ -187,7 +195,7 @@ def _validators_for(schema: dict) -> _Compiled:
         )
         entry = _Compiled(
             schema,
-            fastjsonschema.compile(bounded, formats=_OPENAPI_FORMATS),
+            fastjsonschema.compile(bounded, formats=_OPENAPI_FORMATS, use_default=False),
             Draft4Validator(bounded),
             required,
             any(name == "run_id" for name, _ in required),
@@ -206,6 +214,13 @@ def _check_required(compiled: _Compiled, body: dict) -> None:
 
 class MlflowJSONBodyValidator(JSONRequestBodyValidator):
     """Validates JSON bodies against the spec; failures raise MLflow's INVALID_PARAMETER_VALUE."""
+
+    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: dict) -> t.Any:
+        # The body stays unread in the channel, for the handler's request.
+        parsed = scope.get(JSON_SCOPE_KEY, _UNREAD)
+        if parsed is _UNREAD:
+            return await super()._parse(stream, scope=scope)
+        return parsed
 
     def _validate(self, body: t.Any) -> dict | None:
         compiled = _validators_for(self._schema)

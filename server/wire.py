@@ -24,7 +24,7 @@ import typing as t
 import orjson
 
 from server.errors import MlflowError, endpoint_not_found
-from server.request_validation import UNSTORABLE, check_text
+from server.request_validation import JSON_SCOPE_KEY, UNSTORABLE, check_text
 
 JSON_API_PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 ARTIFACT_PROXY_PREFIX = "/api/2.0/mlflow-artifacts/artifacts/"
@@ -75,6 +75,11 @@ def _too_deep() -> MlflowError:
 def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     """(the body as 2.7.1's server understands it, re-encoded as JSON; the body as sent, nulls
     kept, when dropping its nulls changed it, else None)."""
+    return _read_json_body(raw)[:2]
+
+
+def _read_json_body(raw: bytes) -> tuple[bytes, t.Any, t.Any]:
+    """`read_json_body`'s pair, and the value its JSON parses to."""
     try:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
@@ -99,12 +104,12 @@ def read_json_body(raw: bytes) -> tuple[bytes, t.Any]:
     if UNSTORABLE.search(raw):
         check_text(body)
     if body is None:
-        return b"{}", None
+        return b"{}", None, {}
     if b"null" in raw and isinstance(body, dict):
         stripped = drop_nulls(body)
         if stripped != body:
-            return json.dumps(stripped).encode(), body
-    return raw, None
+            return json.dumps(stripped).encode(), body, stripped
+    return raw, None, body
 
 
 def header(scope: dict, name: bytes) -> str | None:
@@ -181,10 +186,11 @@ class MlflowBodyMiddleware:
         if size > MAX_JSON_BODY_BYTES:
             return await send_error(send, _too_large(size))
         try:
-            body, raw_json = read_json_body(b"".join(chunks))
+            body, raw_json, parsed = _read_json_body(b"".join(chunks))
         except MlflowError as error:
             return await send_error(send, error)
         scope = with_content_type(scope, b"application/json", len(body))
+        scope[JSON_SCOPE_KEY] = parsed
         if raw_json is not None:
             scope[RAW_JSON_SCOPE_KEY] = raw_json
         return await self.app(scope, replay([{"type": "http.request", "body": body}]), send)
