@@ -24,7 +24,9 @@ from connexion.decorators.parameter import (
     prep_kwargs,
     unwrap_decorators,
 )
+from connexion.decorators.response import AsyncResponseDecorator
 from connexion.http_facts import FORM_CONTENT_TYPES
+from connexion.lifecycle import ConnexionResponse
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -33,7 +35,8 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.routing import _scope as _routing_scope
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import OpenAPIOperation
-from connexion.utils import inspect_function_arguments
+from connexion.utils import inspect_function_arguments, is_json_mimetype
+from starlette.responses import Response as StarletteResponse
 from starlette.routing import Mount, Route
 
 from server.request_validation import JSON_SCOPE_KEY
@@ -97,10 +100,40 @@ class _Parameters(AsyncParameterDecorator):
         return wrapper
 
 
+class _Responses(AsyncResponseDecorator):
+    """connexion's response step, with the short way for a handler's dict when the operation's
+    responses are JSON alone: the response connexion would make of it (200, that content type,
+    the jsonifier's text), without working the content type out again from the operation."""
+
+    def __call__(self, function: t.Callable) -> t.Callable:
+        produces = list(set(operation.produces))
+        json_only = len(produces) == 1 and is_json_mimetype(produces[0])
+        content_type = produces[0] if json_only else None
+        dumps = self.jsonifier.dumps
+
+        @functools.wraps(function)
+        async def wrapper(*args, **kwargs):
+            result = await function(*args, **kwargs)
+            if json_only and type(result) is dict:
+                headers = {"Content-Type": content_type}
+                return StarletteResponse(dumps(result), media_type=content_type, headers=headers)
+            if self.framework.is_framework_response(result):
+                return result
+            if isinstance(result, ConnexionResponse):
+                return self.framework.connexion_to_framework_response(result)
+            return self.build_framework_response(result)
+
+        return wrapper
+
+
 class _DecorateOnce(StarletteDecorator):
     @property
     def _parameter_decorator_cls(self):
         return _Parameters
+
+    @property
+    def _response_decorator_cls(self):
+        return _Responses
 
     def __call__(self, function: t.Callable) -> t.Callable:
         decorated = self.decorate(function)
