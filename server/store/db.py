@@ -129,8 +129,9 @@ def is_postgres(db: pw.Database) -> bool:
 
 @contextlib.contextmanager
 def transaction(store, write: bool = True):
-    """Calls of `store` as one transaction on a pooled connection; a call made inside another
-    one joins the caller's transaction. Integrity errors that no check caught become
+    """Calls of `store` on a pooled connection, as one transaction if they `write` (else each
+    statement commits on its own); a call made inside another one joins the caller's
+    transaction. Integrity errors that no check caught become
     BAD_REQUEST, as MLflow's session wrapper does."""
     db = store.db
     if not db.is_closed():
@@ -144,8 +145,13 @@ def transaction(store, write: bool = True):
             # no deadlocks.
             with store.write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
                 yield
-        else:
+        elif write:
             with db.connection_context(), db.atomic():
+                yield
+        else:
+            # A read runs in autocommit: BEGIN and COMMIT would be two more round trips to
+            # PostgreSQL, whose READ COMMITTED takes each statement's snapshot anyway.
+            with db.connection_context():
                 yield
     except pw.IntegrityError as e:
         raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
@@ -163,7 +169,7 @@ def transaction(store, write: bool = True):
 
 
 def transactional(write: bool = True):
-    """Run the decorated store method in one transaction (see `transaction`)."""
+    """Run the decorated store method in one transaction, or as a read (see `transaction`)."""
 
     def decorate(method):
         @functools.wraps(method)
