@@ -21,6 +21,8 @@ SQLITE_PRAGMAS = {
     # MLflow's LIKE is case-sensitive (ILIKE is not); SQLite's LIKE is not by default.
     "case_sensitive_like": 1,
 }
+# Settings of every PostgreSQL session (libpq's `options`).
+_PG_SESSION = "-c max_parallel_workers_per_gather=0"
 
 
 def connect(db_url: str, max_connections: int = 32) -> pw.Database:
@@ -48,6 +50,10 @@ def connect(db_url: str, max_connections: int = 32) -> pw.Database:
         options = dict(parse_qsl(url.query))
         # A database that does not answer fails a request in seconds, not minutes.
         options.setdefault("connect_timeout", "3")
+        # Parallel workers take longer to start than this server's queries take to run (a
+        # top-100 search of 100,000 runs: 16 ms with them, 5 ms without). The URL's own
+        # `options` come after, so they may turn them back on.
+        options["options"] = f"{_PG_SESSION} {options.get('options', '')}".strip()
         return PooledPostgresqlDatabase(
             unquote(url.path.lstrip("/")),
             user=unquote(url.username) if url.username else None,

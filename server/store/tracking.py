@@ -362,14 +362,15 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         ns = self.project
 
         def build():
-            of_project = R.select(R.run_uuid).join(E, on=(R.experiment == E.experiment_id))
+            # Not correlated with the points: checked once, not once a point.
+            run_of_project = (
+                R.select(pw.SQL("1"))
+                .join(E, on=(R.experiment == E.experiment_id))
+                .where(R.run_uuid == run_id, E.project == ns)
+            )
             q = (
                 M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
-                .where(
-                    M.run == run_id,
-                    M.key == metric_key,
-                    M.run.in_(of_project.where(R.run_uuid == run_id, E.project == ns)),
-                )
+                .where(M.run == run_id, M.key == metric_key, pw.fn.EXISTS(run_of_project))
                 .order_by(M.timestamp, M.step, M.value, M.is_nan)
             )
             return q.limit(limit).offset(offset)
