@@ -105,8 +105,9 @@ def data_by_run(rows) -> dict[str, dict]:
     orders text)."""
     children: dict[str, tuple[list, list, list]] = {}
     for run_id, kind, key, value, number, timestamp, step, is_nan in rows:
-        lists = children.get(run_id)
-        if lists is None:
+        try:
+            lists = children[run_id]
+        except KeyError:
             lists = children[run_id] = ([], [], [])
         if kind:
             lists[kind].append({"key": key, "value": value})
@@ -115,7 +116,8 @@ def data_by_run(rows) -> dict[str, dict]:
             lists[0].append({"key": key, "value": value, "timestamp": timestamp, "step": step})
     for lists in children.values():
         for entries in lists:
-            entries.sort(key=_BY_KEY)
+            if len(entries) > 1:
+                entries.sort(key=_BY_KEY)
     return {run_id: run_data(*lists) for run_id, lists in children.items()}
 
 

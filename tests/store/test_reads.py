@@ -17,6 +17,7 @@ MAX = 1.7976931348623157e308
 # Byte-wise (as SQLite orders text): upper case, then "_", then lower case, then non-ASCII.
 KEYS = ["é", "b", "_", "Z", "a", "B"]
 BYTE_ORDER = ["B", "Z", "_", "a", "b", "é"]
+PREPARED = "SELECT name FROM pg_prepared_statements"
 
 
 @pytest.fixture
@@ -118,11 +119,13 @@ def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
     for i in range(30):
         run_id = store.create_run(exp_id, start_time=i)["info"]["run_id"]
         store.log_batch(run_id, metrics=[_metric("m", i)], params=[{"key": "p", "value": "v"}])
+    store.get_run(run_id)  # PostgreSQL prepares the statements on first use
     statements.clear()
     store.get_run(run_id)
     # The run, its metrics, params and tags, its inputs; no BEGIN or COMMIT.
-    assert statements == ["SELECT", "WITH", "WITH"]
+    assert statements == (["EXECUTE"] * 3 if store.pg else ["SELECT", "WITH", "WITH"])
     counts = []
+    store.search_runs([exp_id], max_results=1)  # prepares, as above
     for max_results in (3, 30):
         statements.clear()
         runs, _ = store.search_runs([exp_id], max_results=max_results)
@@ -171,3 +174,27 @@ def test_postgresql_sessions_start_no_parallel_workers(request):
         assert _session_setting(db, "max_parallel_workers_per_gather") == "2"
     finally:
         db.close_all()
+
+
+@pytest.mark.postgresql
+def test_postgresql_prepares_hot_reads_once_per_connection(request):
+    url, drop = make_database(admin_url())
+    request.addfinalizer(drop)
+    store = open_store(url).for_project(0)
+    request.addfinalizer(store.close)
+    run_id = store.create_run(store.create_experiment("e"))["info"]["run_id"]
+    store.log_batch(run_id, metrics=[_metric("m", 1.0)], params=[{"key": "p", "value": ""}])
+
+    def prepared() -> set[str]:
+        with store.db.connection_context():
+            return {name for (name,) in store.db.execute_sql(PREPARED)}
+
+    before = prepared()  # what the writes prepared (their look-up of the run)
+    expected = store.get_run(run_id)
+    assert len(prepared() - before) == 3  # the run; its metrics, params and tags; its inputs
+    assert store.get_run(run_id) == expected and len(prepared() - before) == 3
+    # A new connection (the pool's were dropped) prepares them again.
+    store.db.close_all()
+    assert store.get_run(run_id) == expected
+    assert len(store.get_metric_history(run_id, "m")[0]) == 1
+    assert len(prepared()) == 4
