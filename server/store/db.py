@@ -172,8 +172,8 @@ def is_postgres(db: pw.Database) -> bool:
 def transaction(store, write: bool = True):
     """Calls of `store` on a pooled connection, as one transaction if they `write` (else each
     statement commits on its own); a call made inside another one joins the caller's
-    transaction. Integrity errors that no check caught become
-    BAD_REQUEST, as MLflow's session wrapper does."""
+    transaction. Integrity errors that no check caught become BAD_REQUEST, as MLflow's session
+    wrapper does."""
     db = store.db
     if not db.is_closed():
         yield
