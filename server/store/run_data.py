@@ -1,17 +1,17 @@
-"""Loading whole runs (info, latest metrics, params, tags, dataset inputs) in a fixed number of
-queries, and writing dataset inputs. Mixed into TrackingStore."""
+"""Loading whole runs (info, latest metrics, params, tags, dataset inputs) in two queries
+whatever their number, and writing dataset inputs. Mixed into TrackingStore."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import peewee as pw
 
 from . import shapes
 from .base import StoreBase
-from .db import chunks
 
-_CHUNK = 5000  # bound the IN (...) lists: SQLite allows 32766 variables per statement
+_NULL = pw.SQL("NULL")
 
 
 class RunData(StoreBase):
@@ -33,59 +33,58 @@ class RunData(StoreBase):
 
     def _whole_runs(self, info_rows) -> list[dict]:
         """Whole runs (info, latest metrics, params, tags, dataset inputs) from their
-        `shapes.RUN_COLUMNS` rows, in that order: 4 queries per chunk."""
-        out = []
-        for part in chunks(info_rows, _CHUNK):
-            out.extend(self._whole_chunk(part))
-        return out
-
-    def _whole_chunk(self, info_rows) -> list[dict]:
+        `shapes.RUN_COLUMNS` rows, in that order: 2 queries, however many runs."""
         if not info_rows:
             return []
-        L, P, T = self.models.LatestMetric, self.models.Param, self.models.Tag
-        sql = self.sql
         ids = [row[0] for row in info_rows]
-        n = len(ids)
-        metrics = shapes.metrics_by_run(
-            sql.execute(
-                ("latest_metrics", n),
-                lambda: (
-                    L.select(L.run, L.key, L.value, L.timestamp, L.step, L.is_nan)
-                    .where(L.run.in_(ids))
-                    .order_by(L.run, L.key)
-                ),
-                ids,
-            )
-        )
-        params, tags = (
-            shapes.key_values_by_owner(
-                sql.execute(
-                    (model.__name__, n),
-                    lambda model=model: (
-                        model.select(model.run, model.key, model.value)
-                        .where(model.run.in_(ids))
-                        .order_by(model.run, self.text_order(model.key))
-                    ),
-                    ids,
-                )
-            )
-            for model in (P, T)
-        )
-        inputs = self._load_inputs(ids)
+        page = json.dumps(ids)
+        children = self.sql.execute(("run_children",), lambda: self._children(page), [page])
+        data = shapes.data_by_run(children)
+        inputs = self._load_inputs(page)
         return [
             {
                 "info": shapes.run_info(info),
-                "data": shapes.run_data(metrics.get(run_id), params.get(run_id), tags.get(run_id)),
+                "data": data.get(run_id, {}),
                 "inputs": shapes.run_inputs(inputs.get(run_id)),
             }
             for run_id, info in zip(ids, info_rows, strict=True)
         ]
 
-    def _load_inputs(self, run_ids) -> dict[str, list]:
+    def _page(self, ids_json: str) -> pw.CTE:
+        """`page (run_uuid)`: the run ids of a JSON array, one parameter however many.
+
+        Joined to a child table, PostgreSQL reads that table's primary key once per run; an
+        `IN (...)` list of a page of 1000 runs made it scan the whole table instead."""
+        each = pw.fn.json_array_elements_text if self.pg else pw.fn.json_each
+        return pw.Select([each(ids_json)], [pw.SQL("value")]).cte("page", columns=("run_uuid",))
+
+    def _children(self, ids_json: str):
+        """The latest metrics, params and tags of the runs of a JSON array of run ids, as rows
+        of `shapes.data_by_run`."""
+        page = self._page(ids_json)
+
+        def rows_of(model, kind: int, *columns):
+            return (
+                model.select(page.c.run_uuid, pw.SQL(str(kind)).alias("kind"), model.key, *columns)
+                .from_(page)
+                .join(model, on=(model.run == page.c.run_uuid))
+            )
+
+        L, P, T = self.models.LatestMetric, self.models.Param, self.models.Tag
+        metrics = rows_of(
+            L, 0, _NULL.alias("value"), L.value.alias("number"), L.timestamp, L.step, L.is_nan
+        )
+        params = rows_of(P, 1, P.value, _NULL, _NULL, _NULL, _NULL)
+        tags = rows_of(T, 2, T.value, _NULL, _NULL, _NULL, _NULL)
+        return (metrics + params + tags).with_cte(page)
+
+    def _load_inputs(self, ids_json: str) -> dict[str, list]:
+        """The dataset inputs of the runs of a JSON array of run ids, by run."""
         In, D, IT = self.models.Input, self.models.Dataset, self.models.InputTag
-        rows = self.sql.execute(
-            ("inputs", len(run_ids)),
-            lambda: (
+
+        def build():
+            page = self._page(ids_json)
+            return (
                 In.select(
                     In.destination_id,
                     In.input_uuid,
@@ -98,13 +97,16 @@ class RunData(StoreBase):
                     IT.name,
                     IT.value,
                 )
+                .from_(page)
+                .join(In, on=(In.destination_id == page.c.run_uuid))
                 .join(D, on=(D.dataset_uuid == In.source_id))
                 .join(IT, pw.JOIN.LEFT_OUTER, on=(IT.input == In.input_uuid))
-                .where(In.destination_type == pw.SQL("'RUN'"), In.destination_id.in_(run_ids))
+                .where(In.destination_type == pw.SQL("'RUN'"))
                 .order_by(In.destination_id, D.name, D.digest, In.input_uuid, IT.name)
-            ),
-            list(run_ids),
-        )
+                .with_cte(page)
+            )
+
+        rows = self.sql.execute(("inputs",), build, [ids_json])
         grouped: dict[str, dict[str, tuple]] = {}
         for run_id, input_uuid, *rest in rows:
             dataset, tag = tuple(rest[:6]), rest[6:]

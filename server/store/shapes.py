@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from itertools import groupby
+from operator import itemgetter
 
 from server.errors import invalid
 
@@ -86,28 +86,39 @@ def metric(key, value, timestamp, step, is_nan) -> dict:
     return {"key": key, "value": NAN if is_nan else value, "timestamp": timestamp, "step": step}
 
 
-def _owner(row):
-    return row[0]
+def metrics(rows) -> list[dict]:
+    """rows: (key, value, timestamp, step, is_nan) -> metrics. (`metric`, inlined: a history
+    shapes thousands of points.)"""
+    return [
+        {"key": k, "value": NAN if is_nan else v, "timestamp": ts, "step": step}
+        for k, v, ts, step, is_nan in rows
+    ]
 
 
-def metrics_by_run(rows) -> dict[str, list[dict]]:
-    """rows: (run_id, key, value, timestamp, step, is_nan), ordered by run_id -> each run's
-    metrics in row order. (`metric`, inlined: a page of 1000 runs shapes thousands of them.)"""
-    return {
-        run_id: [
-            {"key": k, "value": NAN if is_nan else v, "timestamp": ts, "step": step}
-            for _, k, v, ts, step, is_nan in group
-        ]
-        for run_id, group in groupby(rows, _owner)
-    }
+_BY_KEY = itemgetter("key")
 
 
-def key_values_by_owner(rows) -> dict[str, list[dict]]:
-    """rows: (owner, key, value), ordered by owner -> each owner's entries in row order."""
-    return {
-        owner: [{"key": k, "value": v} for _, k, v in group]
-        for owner, group in groupby(rows, _owner)
-    }
+def data_by_run(rows) -> dict[str, dict]:
+    """rows: (run_id, kind, key, value, number, timestamp, step, is_nan), kind 0 for a metric
+    (value: its number, NaN where is_nan), 1 for a param, 2 for a tag (value only), in any order
+    -> each run's data as `run_data` shapes it, each list ordered by key (byte-wise, as SQLite
+    orders text)."""
+    children: dict[str, tuple[list, list, list]] = {}
+    for run_id, kind, key, value, number, timestamp, step, is_nan in rows:
+        try:
+            lists = children[run_id]
+        except KeyError:
+            lists = children[run_id] = ([], [], [])
+        if kind:
+            lists[kind].append({"key": key, "value": value})
+        else:
+            value = NAN if is_nan else number
+            lists[0].append({"key": key, "value": value, "timestamp": timestamp, "step": step})
+    for lists in children.values():
+        for entries in lists:
+            if len(entries) > 1:
+                entries.sort(key=_BY_KEY)
+    return {run_id: run_data(*lists) for run_id, lists in children.items()}
 
 
 def run_data(metrics=None, params=None, tags=None) -> dict:

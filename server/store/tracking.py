@@ -37,6 +37,7 @@ _NEWER_METRIC = (
     ' > ("latest_metrics"."step", "latest_metrics"."timestamp", "latest_metrics"."value")'
 )
 _STATUS_NUMBERS = dict(enumerate(RUN_STATUSES, start=1))
+_ALL_ROWS = 2**61  # a LIMIT past any table (plus the largest page offset, within int64)
 
 
 def open_store(
@@ -356,27 +357,31 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
         if max_results is not None and max_results < 0:
             raise invalid(f"Invalid value {max_results} for parameter 'max_results' supplied.")
         offset = shapes.parse_page_token(page_token)
+        limit = max_results + 1 if max_results else _ALL_ROWS
         M, R, E = self.models.Metric, self.models.Run, self.models.Experiment
-        of_project = R.select(R.run_uuid).join(E, on=(R.experiment == E.experiment_id))
-        q = (
-            M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
-            .where(
-                M.run == run_id,
-                M.key == metric_key,
-                M.run.in_(of_project.where(R.run_uuid == run_id, E.project == self.project)),
+        ns = self.project
+
+        def build():
+            # Not correlated with the points: checked once, not once a point.
+            run_of_project = (
+                R.select(pw.SQL("1"))
+                .join(E, on=(R.experiment == E.experiment_id))
+                .where(R.run_uuid == run_id, E.project == ns)
             )
-            .order_by(M.timestamp, M.step, M.value, M.is_nan)
-        )
-        if offset:
-            q = q.offset(offset)
-        if max_results:
-            q = q.limit(max_results + 1)
-        rows = list(q.tuples())
+            q = (
+                M.select(M.key, M.value, M.timestamp, M.step, M.is_nan)
+                .where(M.run == run_id, M.key == metric_key, pw.fn.EXISTS(run_of_project))
+                .order_by(M.timestamp, M.step, M.value, M.is_nan)
+            )
+            return q.limit(limit).offset(offset)
+
+        params = [run_id, metric_key, run_id, ns, limit, offset]
+        rows = self.sql.execute(("metric_history",), build, params).fetchall()
         token = None
         if max_results and len(rows) > max_results:
             rows = rows[:max_results]
             token = shapes.page_token(offset + max_results)
-        return [shapes.metric(*row) for row in rows], token
+        return shapes.metrics(rows), token
 
     @transactional(write=False)
     def search_runs(

@@ -1,0 +1,200 @@
+"""Reads: whole runs loaded together (one query for the latest metrics, params and tags of any
+number of runs, one for their inputs), reads without BEGIN/COMMIT, a metric's history checked
+against the bound project, and the settings of PostgreSQL sessions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from server.errors import MlflowError
+from server.store import open_store
+from server.store.db import connect
+from tests.pg import admin_url, make_database
+
+MAX = 1.7976931348623157e308
+# Byte-wise (as SQLite orders text): upper case, then "_", then lower case, then non-ASCII.
+KEYS = ["é", "b", "_", "Z", "a", "B"]
+BYTE_ORDER = ["B", "Z", "_", "a", "b", "é"]
+PREPARED = "SELECT name FROM pg_prepared_statements"
+
+
+@pytest.fixture
+def statements(store, monkeypatch):
+    """The SQL the store sends from here on, as peewee hands it to the driver."""
+    sent: list[str] = []
+    db = store.db
+    cursor = db.cursor
+
+    class Spy:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def execute(self, sql, params=None):
+            sent.append(sql.split(None, 1)[0].upper())
+            return (
+                self._inner.execute(sql, params) if params is not None else self._inner.execute(sql)
+            )
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def __iter__(self):
+            return iter(self._inner)
+
+    monkeypatch.setattr(db, "cursor", lambda *a, **k: Spy(cursor(*a, **k)))
+    return sent
+
+
+def _metric(key, value, step=0):
+    return {"key": key, "value": value, "timestamp": 5, "step": step}
+
+
+def test_a_runs_children_come_whole_and_in_key_order(store, exp_id):
+    run_id = store.create_run(exp_id, run_name="whole", start_time=1)["info"]["run_id"]
+    store.log_batch(
+        run_id,
+        metrics=[_metric(f"m{k}", float(i)) for i, k in enumerate(KEYS)]
+        + [_metric("nan", float("nan")), _metric("inf", float("inf")), _metric("-inf", -math.inf)],
+        params=[{"key": f"p{k}", "value": ""} for k in KEYS],
+    )
+    for start in (200, 100, 0):  # 100 tags a batch at most
+        tags = [{"key": f"t{i:03d}", "value": str(i)} for i in range(start, start + 100)]
+        store.log_batch(run_id, tags=tags)
+    store.log_batch(run_id, metrics=[_metric("mB", 7.5, step=2)])  # a newer latest value
+    bare = store.create_run(exp_id, run_name="bare", start_time=0)["info"]["run_id"]
+
+    run = store.get_run(run_id)
+    metrics = run["data"]["metrics"]
+    assert [m["key"] for m in metrics] == ["-inf", "inf", *(f"m{k}" for k in BYTE_ORDER), "nan"]
+    by_key = {m["key"]: m for m in metrics}
+    assert by_key["mB"] == {"key": "mB", "value": 7.5, "timestamp": 5, "step": 2}
+    assert by_key["inf"]["value"] == MAX and by_key["-inf"]["value"] == -MAX
+    assert math.isnan(by_key["nan"]["value"])
+    assert run["data"]["params"] == [{"key": f"p{k}", "value": ""} for k in BYTE_ORDER]
+    tags = [{"key": f"t{i:03d}", "value": str(i)} for i in range(300)]
+    assert run["data"]["tags"] == [{"key": "mlflow.runName", "value": "whole"}, *tags]
+    assert list(run["data"]) == ["metrics", "params", "tags"]
+    assert store.get_run(bare)["data"] == {"tags": [{"key": "mlflow.runName", "value": "bare"}]}
+    assert store.get_run(bare)["inputs"] == {}
+
+    # A search reads whole runs the same way.
+    runs, _ = store.search_runs([exp_id])
+    assert [r["info"]["run_id"] for r in runs] == [run_id, bare]
+    assert runs[0]["data"]["tags"] == run["data"]["tags"]
+    assert runs[0]["data"]["params"] == run["data"]["params"]
+    assert [m["key"] for m in runs[0]["data"]["metrics"]] == [m["key"] for m in metrics]
+    assert runs[1]["data"] == store.get_run(bare)["data"]
+
+
+def test_each_run_of_a_page_gets_its_own_children(store, exp_id):
+    ids = []
+    for i in range(40):
+        run_id = store.create_run(exp_id, run_name=f"r{i}", start_time=i)["info"]["run_id"]
+        store.log_batch(
+            run_id,
+            metrics=[_metric("i", float(i))] * (i % 2) + [_metric("m", float(i * 10))],
+            params=[{"key": "i", "value": str(i)}],
+            tags=[{"key": "i", "value": str(i)}] * (i % 3 == 0),
+        )
+        if i % 5 == 0:
+            dataset = {"name": f"d{i}", "digest": "dg", "source_type": "local", "source": "s"}
+            store.log_inputs(run_id, [{"dataset": dataset}])
+        ids.append(run_id)
+    runs, _ = store.search_runs([exp_id], max_results=1000)
+    assert [r["info"]["run_id"] for r in runs] == ids[::-1]
+    for run in runs:
+        i = run["info"]["start_time"]
+        data = run["data"]
+        assert data["metrics"] == [_metric("i", float(i))] * (i % 2) + [_metric("m", i * 10.0)]
+        assert data["params"] == [{"key": "i", "value": str(i)}]
+        tags = [{"key": "i", "value": str(i)}] * (i % 3 == 0)
+        assert data["tags"] == tags + [{"key": "mlflow.runName", "value": f"r{i}"}]
+        names = [d["dataset"]["name"] for d in run["inputs"].get("dataset_inputs", [])]
+        assert names == ([f"d{i}"] if i % 5 == 0 else [])
+
+
+def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
+    for i in range(30):
+        run_id = store.create_run(exp_id, start_time=i)["info"]["run_id"]
+        store.log_batch(run_id, metrics=[_metric("m", i)], params=[{"key": "p", "value": "v"}])
+    store.get_run(run_id)  # PostgreSQL prepares the statements on first use
+    statements.clear()
+    store.get_run(run_id)
+    # The run, its metrics, params and tags, its inputs; no BEGIN or COMMIT.
+    assert statements == (["EXECUTE"] * 3 if store.pg else ["SELECT", "WITH", "WITH"])
+    counts = []
+    store.search_runs([exp_id], max_results=1)  # prepares, as above
+    for max_results in (3, 30):
+        statements.clear()
+        runs, _ = store.search_runs([exp_id], max_results=max_results)
+        assert len(runs) == max_results
+        counts.append(len(statements))
+    assert counts[0] == counts[1] and "BEGIN" not in statements
+    statements.clear()
+    store.log_metric(run_id, "m", 1.0, 1)
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"  # writes are transactions
+
+
+def test_metric_history_of_another_projects_run_is_empty(db_url):
+    store = open_store(db_url)
+    try:
+        ours, theirs = store.for_project(0), store.for_project(7)
+        run_id = ours.create_run(ours.create_experiment("e"))["info"]["run_id"]
+        ours.log_batch(run_id, metrics=[_metric("m", float(s), step=s) for s in range(5)])
+        assert [m["step"] for m in ours.get_metric_history(run_id, "m")[0]] == list(range(5))
+        assert theirs.get_metric_history(run_id, "m") == ([], None)
+        with pytest.raises(MlflowError) as e:
+            theirs.get_run(run_id)
+        assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    finally:
+        store.close()
+
+
+def _session_setting(db, name: str) -> str:
+    with db.connection_context():
+        return db.execute_sql(f"SHOW {name}").fetchone()[0]
+
+
+@pytest.mark.postgresql
+def test_postgresql_sessions_start_no_parallel_workers(request):
+    url, drop = make_database(admin_url())
+    request.addfinalizer(drop)
+    db = connect(url)
+    try:
+        assert _session_setting(db, "max_parallel_workers_per_gather") == "0"
+    finally:
+        db.close_all()
+    # The URL's own options apply too, and come last.
+    own = "?options=-c%20random_page_cost%3D1.1%20-c%20max_parallel_workers_per_gather%3D2"
+    db = connect(url + own)
+    try:
+        assert _session_setting(db, "random_page_cost") == "1.1"
+        assert _session_setting(db, "max_parallel_workers_per_gather") == "2"
+    finally:
+        db.close_all()
+
+
+@pytest.mark.postgresql
+def test_postgresql_prepares_hot_reads_once_per_connection(request):
+    url, drop = make_database(admin_url())
+    request.addfinalizer(drop)
+    store = open_store(url).for_project(0)
+    request.addfinalizer(store.close)
+    run_id = store.create_run(store.create_experiment("e"))["info"]["run_id"]
+    store.log_batch(run_id, metrics=[_metric("m", 1.0)], params=[{"key": "p", "value": ""}])
+
+    def prepared() -> set[str]:
+        with store.db.connection_context():
+            return {name for (name,) in store.db.execute_sql(PREPARED)}
+
+    before = prepared()  # what the writes prepared (their look-up of the run)
+    expected = store.get_run(run_id)
+    assert len(prepared() - before) == 3  # the run; its metrics, params and tags; its inputs
+    assert store.get_run(run_id) == expected and len(prepared() - before) == 3
+    # A new connection (the pool's were dropped) prepares them again.
+    store.db.close_all()
+    assert store.get_run(run_id) == expected
+    assert len(store.get_metric_history(run_id, "m")[0]) == 1
+    assert len(prepared()) == 4
