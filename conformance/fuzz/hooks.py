@@ -23,6 +23,9 @@ import typing as t
 import jsonschema_rs
 import schemathesis
 
+# Registers its hook: seeded values in the examples and coverage phases.
+import conformance.fuzz.seeded_cases  # noqa: F401
+
 NEGATIVE_DATA_ACCEPTED = "ST201"
 POSITIVE_DATA_REJECTED = "ST202"
 RULE_KEY = "x-mlflow-rule"
