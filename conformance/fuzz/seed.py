@@ -23,7 +23,8 @@ from pathlib import Path
 import requests
 import yaml
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+from conformance.fuzz.stateful import HTTP_METHODS
+
 # Files every seeded run holds at the root of its artifacts, and a model version's source holds.
 ARTIFACT_FILE = "MLmodel"
 # Tags every seeded run, registered model and model version has: delete-tag takes them one by one.
@@ -76,23 +77,20 @@ class Seeder:
             raise SeedingError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json() if response.content else {}
 
-    def _api(self, method: str, rpc: str, body: dict | None = None, **params) -> dict:
-        if method == "GET":
-            return self._call(method, f"/api/2.0/mlflow/{rpc}", params=params)
-        return self._call(method, f"/api/2.0/mlflow/{rpc}", json=body or {})
+    def _post(self, rpc: str, body: dict) -> dict:
+        return self._call("POST", f"/api/2.0/mlflow/{rpc}", json=body)
 
     def name(self, what: str, index: int | str) -> str:
         return f"fuzz-seed-{self.token}-{what}-{index}"
 
     def experiment(self, name: str) -> str:
-        return self._api("POST", "experiments/create", {"name": name})["experiment_id"]
+        return self._post("experiments/create", {"name": name})["experiment_id"]
 
     def run(self, experiment_id: str) -> dict:
         """An active run with a param, a metric and a tag, and a file among its artifacts."""
-        info = self._api("POST", "runs/create", {"experiment_id": experiment_id})["run"]["info"]
+        info = self._post("runs/create", {"experiment_id": experiment_id})["run"]["info"]
         run_id = info["run_id"]
-        self._api(
-            "POST",
+        self._post(
             "runs/log-batch",
             {
                 "run_id": run_id,
@@ -119,27 +117,25 @@ class Seeder:
             self.seeds.add("artifact_folders", folder)
 
     def registered_model(self, name: str) -> str:
-        return self._api("POST", "registered-models/create", {"name": name})["registered_model"][
-            "name"
-        ]
+        return self._post("registered-models/create", {"name": name})["registered_model"]["name"]
 
     def model_version(self, name: str, run: dict) -> dict:
         body = {"name": name, "source": run["artifact_uri"], "run_id": run["run_id"]}
-        return self._api("POST", "model-versions/create", body)["model_version"]
+        return self._post("model-versions/create", body)["model_version"]
 
     def tag_model(self, name: str, versions: list[str]) -> None:
         for key in TAG_KEYS:
             if "setRegisteredModelTag" in self.served:
                 body = {"name": name, "key": key, "value": "yes"}
-                self._api("POST", "registered-models/set-tag", body)
+                self._post("registered-models/set-tag", body)
             if "setModelVersionTag" in self.served:
                 for version in versions:
                     body = {"name": name, "version": version, "key": key, "value": "yes"}
-                    self._api("POST", "model-versions/set-tag", body)
+                    self._post("model-versions/set-tag", body)
         if "setRegisteredModelAlias" in self.served:
             for alias, version in ((LIVE_ALIAS, versions[0]), (DOOMED_ALIAS, versions[1])):
                 body = {"name": name, "alias": alias, "version": version}
-                self._api("POST", "registered-models/alias", body)
+                self._post("registered-models/alias", body)
 
     def seed(self) -> Seeds:
         """Seed the target; what was seeded, by dictionary."""
@@ -162,7 +158,7 @@ class Seeder:
             seeds.add("model_sources", run["artifact_uri"])
             seeds.add("model_jsons", _model_json(run["run_id"]))
         for _ in range(4):
-            created = self._api("POST", "runs/create", {"experiment_id": live[0]})
+            created = self._post("runs/create", {"experiment_id": live[0]})
             seeds.add("runs_to_delete", created["run"]["info"]["run_id"])
         seeds.add("artifact_files", ARTIFACT_FILE)
         for i in range(3):
