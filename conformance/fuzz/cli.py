@@ -5,9 +5,11 @@ fuzz the reference server.
     mlflow-compat fuzz https://gitlab.example.com/api/v4/projects/42/ml/mlflow \\
         --header "Authorization: Bearer $GITLAB_TOKEN" --gitlab
 
-Prints the schemathesis command, its report, and one summary line; exits non-zero when
-schemathesis found a failure. The run creates, renames and deletes experiments, runs and
-registered models: point it at a server (or project) you can spare.
+Seeds the server first (experiments, runs, registered models and their versions, named
+`fuzz-seed-...`, see seed.py), so that schemathesis can draw live ids and names; then prints the
+schemathesis command, its report, and one summary line; exits non-zero when schemathesis found a
+failure. The run creates, renames and deletes experiments, runs and registered models: point it
+at a server (or project) you can spare.
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ from conformance.fuzz.harness import (
     gitlab_target,
     run_schemathesis,
     schemathesis_argv,
+    seeded_config,
 )
+from conformance.fuzz.seed import SeedingError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlflow-compat fuzz",
         description="Fuzz an MLflow-speaking server with schemathesis and the MLflow 2.7.1 spec: "
-        "every default check, a fixed seed, a JUnit report. The run creates, renames and deletes "
-        "experiments, runs and registered models: use a server or project you can spare.",
+        "every default check, a fixed seed, a JUnit report. It first seeds the server with "
+        "experiments, runs, registered models and model versions (named fuzz-seed-...) whose ids "
+        "the generated requests draw on; the run then creates, renames and deletes experiments, "
+        "runs and registered models: use a server or project you can spare.",
     )
     parser.add_argument("url", help="the MLflow tracking URI of the server")
     parser.add_argument(
@@ -79,14 +85,22 @@ def main(argv: list[str] | None = None) -> int:
         target = Target(name=args.url, base_url=url, headers=headers)
     phases = tuple(args.phases.split(","))
     junit = args.junit.resolve()
-    command = schemathesis_argv(target, junit, args.max_examples, phases)
+    try:
+        config = seeded_config(target, junit)
+    except (SeedingError, OSError) as error:
+        print(f"mlflow-compat fuzz: seeding {args.url} failed: {error}", file=sys.stderr)
+        return 2
+    print(f"seeded {args.url}; settings: {config}", flush=True)
+    command = schemathesis_argv(target, junit, args.max_examples, phases, config=config)
     # Headers carry credentials (Authorization, GitLab's PRIVATE-TOKEN): their values stay out.
     shown = [
         f"{a.partition(':')[0]}: <redacted>" if before == "--header" else a
         for before, a in zip(["", *command], command, strict=False)
     ]
     print("$", shlex.join(shown), flush=True)
-    outcome = run_schemathesis(target, junit, args.max_examples, phases, timeout=24 * 3600)
+    outcome = run_schemathesis(
+        target, junit, args.max_examples, phases, timeout=24 * 3600, config=config
+    )
     print(outcome.output)
     print(outcome.summary())
     return outcome.returncode

@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.fuzz.dictionaries import seeded_settings
+from conformance.fuzz.seed import Seeder, served_operations
 from conformance.fuzz.stateful import StatefulReach, stateful_reach
 from conformance.resources import GITLAB_OPENAPI_PATH
 from conformance.resources import OPENAPI_PATH as SPEC
@@ -91,12 +93,23 @@ def ndjson_path(junit_path: Path) -> Path:
     return junit_path.with_suffix(".ndjson")
 
 
+def seeded_config(target: Target, junit_path: Path) -> Path:
+    """Seed the target (see seed.py) and write, beside the JUnit report, the settings file that
+    draws on what was seeded."""
+    served = served_operations(target.spec) - set(target.exclude_operation_ids)
+    seeds = Seeder(target.base_url, target.headers, served).seed()
+    config = junit_path.with_suffix(".toml")
+    config.write_text(seeded_settings(CONFIG, seeds, served), encoding="utf-8")
+    return config
+
+
 def schemathesis_argv(
     target: Target,
     junit_path: Path,
     max_examples: int,
     phases: tuple[str, ...] = ALL_PHASES,
     extra: tuple[str, ...] = (),
+    config: Path = CONFIG,
 ) -> list[str]:
     """The `st run` command line: every default check, a fixed seed, a JUnit report."""
     # schemathesis of this interpreter's environment, which imports the hooks from this package.
@@ -104,7 +117,7 @@ def schemathesis_argv(
     argv = [
         *([str(st)] if st.exists() else [sys.executable, "-m", "schemathesis.cli"]),
         "--config-file",
-        str(CONFIG),
+        str(config),
         "run",
         str(target.spec),
         "--url",
@@ -149,9 +162,12 @@ def run_schemathesis(
     phases: tuple[str, ...] = ALL_PHASES,
     extra: tuple[str, ...] = (),
     timeout: float = 600,
+    config: Path | None = None,
 ) -> Outcome:
-    """Run schemathesis and read its JUnit report back."""
-    argv = schemathesis_argv(target, junit_path, max_examples, phases, extra)
+    """Run schemathesis with `config` (by default: seed the target, see `seeded_config`) and read
+    its JUnit report back."""
+    config = config or seeded_config(target, junit_path)
+    argv = schemathesis_argv(target, junit_path, max_examples, phases, extra, config)
     ndjson_path(junit_path).unlink(missing_ok=True)
     started = time.monotonic()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)

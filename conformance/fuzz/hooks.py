@@ -12,6 +12,9 @@ run that is no longer active, a key written once) is an `x-mlflow-rule` annotati
 operation or on a field of its request: the error code that rule answers with and, where the code
 alone would excuse too much, a pattern of its message. A schema-valid request refused with 400 is
 a failure unless the refusal is one of those annotated rules.
+
+Importing this module also registers seeded_cases.py's hooks, which put seeded values (when the
+settings file binds any) into the examples and coverage phases.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import typing as t
 
 import jsonschema_rs
 import schemathesis
+
+# Registers its hook: seeded values in the examples and coverage phases.
+import conformance.fuzz.seeded_cases  # noqa: F401
 
 NEGATIVE_DATA_ACCEPTED = "ST201"
 POSITIVE_DATA_REJECTED = "ST202"

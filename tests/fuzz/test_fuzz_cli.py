@@ -45,10 +45,16 @@ def test_fuzz_runs_from_the_installed_package(tmp_path):
             "junit.xml",
         )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
-    command = proc.stdout.splitlines()[0]
-    # The installed settings (which load the installed hooks module) and spec, not the checkout's.
+    seeded, command = proc.stdout.splitlines()[:2]
+    # The server was seeded first; the settings file beside the report is the installed one
+    # (which loads the installed hooks module) with the seeds' dictionaries after it; the spec is
+    # the installed one, not the checkout's.
+    settings = elsewhere / "junit.toml"
+    assert seeded == f"seeded {server.url}; settings: {settings}"
+    assert settings.read_text().startswith((package / "schemathesis.toml").read_text().rstrip())
+    assert "[dictionaries.run_ids]" in settings.read_text()
     spec = site / "conformance" / "spec" / "mlflow-2.7.1.yaml"
-    assert f" --config-file {package / 'schemathesis.toml'} run {spec} " in command, command
+    assert f" --config-file {settings} run {spec} " in command, command
     assert "'Authorization: <redacted>'" in command
     assert "--exclude-operation-id" not in command
     assert SECRET not in proc.stdout + proc.stderr
