@@ -47,13 +47,17 @@ _UNREAD = object()
 
 class SpecOperation(OpenAPIOperation):
     """connexion's OpenAPI operation whose request body definition is worked out once per
-    content type (connexion looks it up, matches media ranges and copies it on each call)."""
+    content type (connexion looks it up, matches media ranges and copies it on each call).
+    Only the operation's own content types (and none given) are kept: a request's
+    Content-Type header can be anything, and a cache of those would grow with every client."""
 
     def body_definition(self, content_type: str | None = None) -> dict:
         cache = self.__dict__.setdefault("_body_definitions", {})
         found = cache.get(content_type)
         if found is None:
-            found = cache[content_type] = super().body_definition(content_type)
+            found = super().body_definition(content_type)
+            if content_type is None or content_type in self.request_body.get("content", {}):
+                cache[content_type] = found
         return found
 
     @functools.cached_property
