@@ -39,10 +39,9 @@ from connexion.utils import inspect_function_arguments, is_json_mimetype
 from starlette.responses import Response as StarletteResponse
 from starlette.routing import Mount, Route
 
-from server.request_validation import JSON_SCOPE_KEY
+from server.request_validation import JSON_SCOPE_KEY, UNREAD
 
 _NO_FILES: dict = {}
-_UNREAD = object()
 
 
 class SpecOperation(OpenAPIOperation):
@@ -87,8 +86,8 @@ class _Parameters(AsyncParameterDecorator):
         async def wrapper(request) -> t.Any:
             body = None
             if takes_body:
-                body = scope.get(JSON_SCOPE_KEY, _UNREAD)
-                if body is _UNREAD:
+                body = scope.get(JSON_SCOPE_KEY, UNREAD)
+                if body is UNREAD:
                     body = await request.get_body()
             form = request.mimetype in FORM_CONTENT_TYPES
             kwargs = prep_kwargs(

@@ -26,9 +26,9 @@ from server.errors import MlflowError
 
 # Where the wire layer (server.wire.MlflowBodyMiddleware) keeps the request JSON it has read: the
 # value the body it hands on parses to. Validation and the handler's arguments take it from there
-# rather than parse the body twice more.
+# rather than parse the body twice more; UNREAD stands for a request it did not read.
 JSON_SCOPE_KEY = "mlflow_compat.json"
-_UNREAD = object()
+UNREAD = object()
 
 _API_DOCS = " See the API docs for more information about request parameters."
 
@@ -217,8 +217,8 @@ class MlflowJSONBodyValidator(JSONRequestBodyValidator):
 
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: dict) -> t.Any:
         # The body stays unread in the channel, for the handler's request.
-        parsed = scope.get(JSON_SCOPE_KEY, _UNREAD)
-        if parsed is _UNREAD:
+        parsed = scope.get(JSON_SCOPE_KEY, UNREAD)
+        if parsed is UNREAD:
             return await super()._parse(stream, scope=scope)
         return parsed
 
