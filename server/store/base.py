@@ -4,11 +4,10 @@ and the project a store is bound to."""
 from __future__ import annotations
 
 import copy
-import threading
 
 import peewee as pw
 
-from .db import SqlCache, is_postgres, transaction
+from .db import SqlCache, WriteLock, is_postgres, transaction
 from .models import Models, bind_models
 
 
@@ -28,7 +27,7 @@ class StoreBase:
         self.pg = is_postgres(db)
         self.models: Models = bind_models(db)
         self.sql = SqlCache(db)
-        self.write_lock = threading.Lock()
+        self.write_lock = WriteLock(None if self.pg else db.database)
         self.artifact_root = artifact_root
         # Model versions carry a label (a dialect's version string, e.g. SemVer), listed first
         # among their aliases; requests name a version by its label, or by its number.

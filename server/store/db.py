@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import itertools
+import os
 import re
 import threading
 import weakref
@@ -164,6 +166,46 @@ class _Prepared:
         self.execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * arity) + ")"
 
 
+class WriteLock:
+    """SQLite's one writer at a time, as a queue rather than a race: the threads of this process
+    take a lock, and the server's worker processes an exclusive `flock` on a file beside the
+    database (`PATH-writer`). Both wake a waiter as soon as the writer is done, where SQLite's
+    busy handler sleeps 1, 2, 5 ... 100 ms between tries. Writers that do not take it (another
+    program on the same file) still meet SQLite's own locking. No file for an in-memory
+    database, or none given (PostgreSQL)."""
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        self._path = None if memory else f"{database}-writer"
+        self._file: tuple[int, int] | None = None  # (pid, fd): each worker opens its own
+
+    def _fd(self) -> int:
+        # A file opened before the server forked its workers would be one open file, and its
+        # flock one lock, for all of them.
+        if self._file is None or self._file[0] != os.getpid():
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._file = (os.getpid(), fd)
+        return self._file[1]
+
+    def __enter__(self):
+        self._threads.acquire()
+        try:
+            if self._path:
+                fcntl.flock(self._fd(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self._path:
+                fcntl.flock(self._fd(), fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 def is_postgres(db: pw.Database) -> bool:
     return isinstance(db, pw.PostgresqlDatabase)
 
@@ -180,10 +222,8 @@ def transaction(store, write: bool = True):
         return
     try:
         if write and not store.pg:
-            # SQLite has one writer at a time. Threads of this process queue on a lock (woken
-            # at once) rather than in SQLite's busy handler (which sleeps 1, 2, 5 ... ms between
-            # tries); the write lock is then taken up front, so there are no lock upgrades and
-            # no deadlocks.
+            # SQLite has one writer at a time: writers queue on the store's WriteLock, and the
+            # write lock is then taken up front, so there are no lock upgrades and no deadlocks.
             with store.write_lock, db.connection_context(), db.atomic("IMMEDIATE"):
                 yield
         elif write:

@@ -1,0 +1,71 @@
+"""SQLite's writers queue on the store's WriteLock: across threads, and across the worker
+processes of one server (an exclusive flock on the file beside the database)."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+
+import pytest
+
+from server.store.db import WriteLock
+
+
+def _locked_elsewhere(path: str) -> bool:
+    """Whether another open file of `path` holds its flock (probed without waiting)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_a_writer_holds_the_file_beside_the_database_until_it_is_done(tmp_path):
+    database = str(tmp_path / "store.db")
+    lock = WriteLock(database)
+    with lock:
+        assert _locked_elsewhere(f"{database}-writer")
+    assert not _locked_elsewhere(f"{database}-writer")
+
+
+def _probe_in_child(lock: WriteLock, answer) -> None:
+    # A forked worker: the parent holds the lock. With the parent's open file, flock would
+    # let this process in at once; with its own, it must wait.
+    try:
+        fcntl.flock(lock._fd(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        answer.put("waits")
+    else:
+        answer.put("let in")
+
+
+def test_each_forked_worker_takes_the_lock_with_its_own_open_file(tmp_path):
+    lock = WriteLock(str(tmp_path / "store.db"))
+    context = multiprocessing.get_context("fork")
+    answer = context.Queue()
+    with lock:  # opened (and held) before the fork, as a server that forks its workers
+        child = context.Process(target=_probe_in_child, args=(lock, answer))
+        child.start()
+        outcome = answer.get(timeout=60)
+        child.join(timeout=60)
+    assert outcome == "waits"
+    assert child.exitcode == 0
+
+
+def test_a_failed_acquire_leaves_the_lock_free_for_the_next_writer(tmp_path):
+    lock = WriteLock(str(tmp_path / "missing-folder" / "store.db"))
+    with pytest.raises(FileNotFoundError), lock:
+        pass
+    assert lock._threads.acquire(blocking=False)  # the thread lock was given back
+
+
+@pytest.mark.parametrize("database", [None, ":memory:", "file::memory:?cache=shared"])
+def test_no_file_for_a_database_without_one(tmp_path, database, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with WriteLock(database):
+        pass
+    assert list(tmp_path.iterdir()) == []
