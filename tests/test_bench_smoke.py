@@ -38,6 +38,12 @@ def test_bench_quick_returns_correct_data(tmp_path):
     assert all(r["ops"] > 0 for r in results), results
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ours/mlflow" in proc.stdout and "ours/fasttrackml" in proc.stdout
+    # Each server's CPU per operation, read from its processes: some for every workload (a
+    # single-op window can fall between two clock ticks, so not each round's).
+    for peer in ("reference", "mlflow", "fasttrackml"):
+        spent = [r["server_cpu_ms_per_op"] for r in results if r["peer"] == peer]
+        assert None not in spent and sum(spent) > 0, (peer, spent)
+    assert "fasttrackml/ours" in proc.stdout
     scale = report["scale"]
     assert not scale["wrong"], scale["wrong"]
     for peer in ("reference", "mlflow", "fasttrackml"):

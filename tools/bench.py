@@ -42,6 +42,7 @@ from tools.benchlib import (
     load_runs,
     metric,
     percentile,
+    process_cpu_seconds,
     process_rss,
 )
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
@@ -78,12 +79,21 @@ class Result:
     ops: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    # CPU time the server's processes spent in the measured time (not the client's, nor a
+    # PostgreSQL server's), when /proc could tell.
+    cpu_seconds: float | None = None
     correct: bool = False
     error: str | None = None
 
     @property
     def ops_per_s(self) -> float:
         return self.ops / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_op(self) -> float | None:
+        return (
+            None if self.cpu_seconds is None or not self.ops else self.cpu_seconds * 1000 / self.ops
+        )
 
     def percentile(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -97,6 +107,9 @@ class Result:
             "ops_per_s": round(self.ops_per_s, 2),
             "p50_ms": round(self.percentile(50), 3),
             "p99_ms": round(self.percentile(99), 3),
+            "server_cpu_ms_per_op": None
+            if self.cpu_ms_per_op is None
+            else round(self.cpu_ms_per_op, 4),
             "correct": self.correct,
             "error": self.error,
         }
@@ -323,9 +336,11 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
 
         warm = run_phase(stop_warmup)
         warmup_ops[0] = len(warm)
+        cpu0 = process_cpu_seconds(peer.proc.pid)
         t0 = time.monotonic()
         lat = run_phase(t0 + duration)
         result.seconds = time.monotonic() - t0
+        result.cpu_seconds = process_cpu_seconds(peer.proc.pid) - cpu0
         result.ops = len(lat)
         result.latencies_ms = lat
         workload.verify(setup_session, peer.url, state, warmup_ops[0] + len(lat))
@@ -344,6 +359,8 @@ def combine(parts: list[Result]) -> Result:
         whole.ops += part.ops
         whole.seconds += part.seconds
         whole.latencies_ms.extend(part.latencies_ms)
+    cpu = [part.cpu_seconds for part in parts]
+    whole.cpu_seconds = None if None in cpu else sum(cpu)
     whole.correct = all(part.correct for part in parts)
     whole.error = next((part.error for part in parts if part.error), None)
     return whole
@@ -415,6 +432,26 @@ def table(results: list[Result], peers: list[str]) -> str:
         for p in others:
             x = ratio(by, n, p)
             row.append("-" if x is None else f"{x:.2f}x")
+        rows.append(row)
+    return format_table(cols, rows)
+
+
+def cpu_table(results: list[Result], peers: list[str]) -> str:
+    """Server CPU per operation, each peer's and how many times ours it is: what the servers
+    cost, apart from the client's share of the machine."""
+    by = {(r.workload, r.peer): r for r in results}
+    others = [p for p in peers if p != "reference"] if "reference" in peers else []
+    cols = ["workload", *(f"{p} CPU ms/op" for p in peers), *(f"{p}/ours" for p in others)]
+    rows = []
+    for n in dict.fromkeys(r.workload for r in results):
+        cost = {}
+        for p in peers:
+            r = by.get((n, p))
+            cost[p] = r.cpu_ms_per_op if r is not None and r.correct else None
+        row = [n, *("-" if cost[p] is None else f"{cost[p]:.3f}" for p in peers)]
+        ours = cost.get("reference")
+        for p in others:
+            row.append("-" if not (ours and cost[p]) else f"{cost[p] / ours:.2f}x")
         rows.append(row)
     return format_table(cols, rows)
 
@@ -543,6 +580,12 @@ def main(argv: list[str] | None = None) -> int:
                 peer.stop()
     print()
     print(table(results, peers))
+    print()
+    print(
+        "server CPU per operation (user + system time of the server's processes over the "
+        "measured time; the client's and a PostgreSQL server's own are not in it):"
+    )
+    print(cpu_table(results, peers))
     print()
     print("\n".join(memory_lines(memory)))
     missed = missed_goals(results, peers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -103,8 +104,8 @@ def format_table(cols: list[str], rows: list[list]) -> str:
     return "\n".join([fmt(cols), "-+-".join("-" * w for w in widths), *map(fmt, rows)])
 
 
-def process_rss(pid: int) -> list[int]:
-    """Bytes resident of a server process and each of its descendants, from /proc."""
+def process_tree(pid: int) -> list[int]:
+    """A server process and each of its descendants (workers), from /proc."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -118,8 +119,13 @@ def process_rss(pid: int) -> list[int]:
         children = [child for child, ppid in parents.items() if ppid == parent]
         tree.update(children)
         frontier.extend(children)
+    return sorted(tree)
+
+
+def process_rss(pid: int) -> list[int]:
+    """Bytes resident of a server process and each of its descendants, from /proc."""
     sizes = []
-    for member in sorted(tree):
+    for member in process_tree(pid):
         try:
             status = Path(f"/proc/{member}/status").read_text()
         except OSError:
@@ -129,3 +135,19 @@ def process_rss(pid: int) -> list[int]:
         ]
         sizes += rss
     return sizes
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a server process and its descendants: the
+    server's own work, without its clients' nor a database server's."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / _TICKS
