@@ -43,6 +43,7 @@ def test_bench_quick_returns_correct_data(tmp_path):
     for peer in ("reference", "mlflow", "fasttrackml"):
         spent = [r["server_cpu_ms_per_op"] for r in results if r["peer"] == peer]
         assert None not in spent and sum(spent) > 0, (peer, spent)
+    assert sum(r["client_cpu_ms_per_op"] for r in results) > 0, results
     assert "fasttrackml/ours" in proc.stdout
     scale = report["scale"]
     assert not scale["wrong"], scale["wrong"]

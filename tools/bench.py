@@ -82,6 +82,7 @@ class Result:
     # CPU time the server's processes spent in the measured time (not the client's, nor a
     # PostgreSQL server's), when /proc could tell.
     cpu_seconds: float | None = None
+    client_cpu_seconds: float = 0.0  # the benchmark's own, all its client threads together
     correct: bool = False
     error: str | None = None
 
@@ -94,6 +95,10 @@ class Result:
         return (
             None if self.cpu_seconds is None or not self.ops else self.cpu_seconds * 1000 / self.ops
         )
+
+    @property
+    def client_cpu_ms_per_op(self) -> float | None:
+        return self.client_cpu_seconds * 1000 / self.ops if self.ops else None
 
     def percentile(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -110,6 +115,9 @@ class Result:
             "server_cpu_ms_per_op": None
             if self.cpu_ms_per_op is None
             else round(self.cpu_ms_per_op, 4),
+            "client_cpu_ms_per_op": None
+            if self.client_cpu_ms_per_op is None
+            else round(self.client_cpu_ms_per_op, 4),
             "correct": self.correct,
             "error": self.error,
         }
@@ -336,10 +344,11 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
 
         warm = run_phase(stop_warmup)
         warmup_ops[0] = len(warm)
-        cpu0 = process_cpu_seconds(peer.proc.pid)
+        cpu0, client0 = process_cpu_seconds(peer.proc.pid), time.process_time()
         t0 = time.monotonic()
         lat = run_phase(t0 + duration)
         result.seconds = time.monotonic() - t0
+        result.client_cpu_seconds = time.process_time() - client0
         result.cpu_seconds = process_cpu_seconds(peer.proc.pid) - cpu0
         result.ops = len(lat)
         result.latencies_ms = lat
@@ -361,6 +370,7 @@ def combine(parts: list[Result]) -> Result:
         whole.latencies_ms.extend(part.latencies_ms)
     cpu = [part.cpu_seconds for part in parts]
     whole.cpu_seconds = None if None in cpu else sum(cpu)
+    whole.client_cpu_seconds = sum(part.client_cpu_seconds for part in parts)
     whole.correct = all(part.correct for part in parts)
     whole.error = next((part.error for part in parts if part.error), None)
     return whole
@@ -438,10 +448,16 @@ def table(results: list[Result], peers: list[str]) -> str:
 
 def cpu_table(results: list[Result], peers: list[str]) -> str:
     """Server CPU per operation, each peer's and how many times ours it is: what the servers
-    cost, apart from the client's share of the machine."""
+    cost, apart from the client's share of the machine (its CPU per operation, in the first
+    peer's run, bounds what any server can reach here: one process of Python threads)."""
     by = {(r.workload, r.peer): r for r in results}
     others = [p for p in peers if p != "reference"] if "reference" in peers else []
-    cols = ["workload", *(f"{p} CPU ms/op" for p in peers), *(f"{p}/ours" for p in others)]
+    cols = [
+        "workload",
+        *(f"{p} CPU ms/op" for p in peers),
+        *(f"{p}/ours" for p in others),
+        "client CPU ms/op",
+    ]
     rows = []
     for n in dict.fromkeys(r.workload for r in results):
         cost = {}
@@ -452,6 +468,9 @@ def cpu_table(results: list[Result], peers: list[str]) -> str:
         ours = cost.get("reference")
         for p in others:
             row.append("-" if not (ours and cost[p]) else f"{cost[p] / ours:.2f}x")
+        client = by.get((n, peers[0]))
+        spent = client.client_cpu_ms_per_op if client is not None else None
+        row.append("-" if spent is None else f"{spent:.3f}")
         rows.append(row)
     return format_table(cols, rows)
 
