@@ -170,7 +170,11 @@ def test_error_response_lists_every_error_code(doc):
 def test_links_feed_ids_forward(doc):
     ops = operations(doc)
     links = ops["createRun"][2]["responses"]["200"]["links"]
-    assert links["GetRun"]["parameters"] == {"query.run_id": "$response.body#/run/info/run_id"}
+    # As the 2.7.1 client asks for a run: by run_id and by its older name, run_uuid.
+    assert links["GetRun"]["parameters"] == {
+        "query.run_id": "$response.body#/run/info/run_id",
+        "query.run_uuid": "$response.body#/run/info/run_id",
+    }
     assert links["LogBatch"]["requestBody"] == {"run_id": "$response.body#/run/info/run_id"}
     links = ops["createModelVersion"][2]["responses"]["200"]["links"]
     assert links["GetModelVersion"]["parameters"] == {

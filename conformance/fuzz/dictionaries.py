@@ -80,7 +80,10 @@ VERSION_OPERATIONS = (
 BINDINGS = (
     # A run to log to, read, list: every operation's run_id.
     Binding("run_ids", _both("run_id")),
-    Binding("experiment_ids", ("body.experiment_id",), ("createRun",)),
+    # An experiment to read, tag and start runs in.
+    Binding("experiment_ids", ("body.experiment_id",), ("createRun", "setExperimentTag")),
+    Binding("experiment_ids", ("query.experiment_id",), ("getExperiment",)),
+    Binding("experiment_names", ("query.experiment_name",), ("getExperimentByName",)),
     # Deleting (and restoring) runs and experiments takes seeded ones of its own, always in
     # schema-valid data: the others (which schemathesis also picks from earlier answers) stay
     # active.

@@ -149,6 +149,7 @@ class Seeder:
         for i in range(2):
             name = self.name("experiment", i)
             seeds.add("experiment_ids", self.experiment(name))
+            seeds.add("experiment_names", name)
             seeds.add("experiment_filters", f"name = '{name}'")
         live = seeds.values["experiment_ids"]
         seeds.add("run_filters", "params.seeded = 'yes'")

@@ -21,6 +21,8 @@ from schemathesis.config._dictionaries import ParameterDictionaryBinding
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.meta import TestPhase
 
+from conformance.fuzz.names import with_fresh_name
+
 PHASES = (TestPhase.EXAMPLES, TestPhase.COVERAGE)
 
 _seeded: set[tuple[TestPhase, str]] = set()
@@ -79,8 +81,8 @@ def seed_first(case: t.Any) -> t.Any:
 
 @schemathesis.hook
 def map_case(context, case):
-    """The coverage phase's cases pass here (the examples phase's do not)."""
-    return seed_first(case)
+    """The coverage, fuzzing and stateful phases' cases pass here (the examples phase's do not)."""
+    return with_fresh_name(seed_first(case))
 
 
 @schemathesis.hook

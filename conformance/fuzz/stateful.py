@@ -70,7 +70,7 @@ def stateful_reach(ndjson: Path, spec: Path) -> StatefulReach:
                 total = max(total, int(payload.get("transitions_selected", 0)))
             finished = event.get("ScenarioFinished")
             if finished and finished.get("phase") == "stateful":
-                for case in finished["recorder"]["cases"].values():
+                for case in finished["recorder"].get("cases", {}).values():
                     transition = case.get("transition")
                     if transition and case.get("is_transition_applied"):
                         covered.add(transition["id"])

@@ -4,7 +4,7 @@ The schemathesis CLI, with every default check (a 5xx, a schema-valid request re
 schema-violating one accepted, an undeclared status, a wrong content type or response body, a
 405 without `Allow`, a resource still served after its delete or missing after its create),
 runs the examples, coverage, fuzzing and stateful phases (the stateful phase follows the spec's
-links: experiment -> run -> log/get ..., into most operations a link leads to) with a fixed
+links: experiment -> run -> log/get ..., into the operations links lead to) with a fixed
 seed, writes a JUnit report and prints a one-line summary. The target is seeded first with live
 experiments, runs, registered models and versions whose ids the generated requests draw on
 (conformance/fuzz/seed.py), so that no operation's schema-valid requests all bounce off "not
@@ -20,6 +20,7 @@ import os
 import pytest
 
 from conformance.fuzz.harness import ALL_PHASES, Target, gitlab_target, run_schemathesis
+from conformance.resources import GITLAB_OPENAPI_PATH
 from server.contract import Contract
 from tests.conftest import backend_store_uri
 from tools.peers import start_reference
@@ -89,16 +90,18 @@ def test_spec_driven_fuzzing(target, fuzz_report_dir, record_fuzz_summary):
     assert outcome.test_cases > expected * 5, outcome.summary()
     # Every operation accepted some of the schema-valid requests of every phase.
     assert outcome.mostly_rejected == 0, outcome.summary()
-    # The stateful phase followed the spec's links into the operations they lead to: at the
-    # suite's budget, three in five of them at least. How many varies from run to run (31 to 41
-    # of the stock contract's 45 were seen: the seed is fixed, but the ids the server hands out
-    # are not, and the seeded dictionaries replace some linked values); `tox -e fuzz` and the
-    # summary line report which were not reached.
+    # The stateful phase followed the spec's links into the operations they lead to: into every
+    # one of the GitLab dialect's 21; into nine in ten of the stock contract's 45 at least, whose
+    # registry chains run four calls deep from a create (42 at the suite's budget, 43 at 100
+    # examples, the same from run to run; tag deletes, model-version file reads and renames are
+    # the ones a run may miss). The summary line and `tox -e fuzz` report which were not.
     if not stateful:
         return
     reach = outcome.stateful
     assert reach is not None, outcome.summary()
-    assert len(reach.reached & reach.linked) * 5 >= len(reach.linked) * 3, (
+    if target.spec == GITLAB_OPENAPI_PATH:
+        assert reach.unreached == (), (outcome.summary(), reach.unreached)
+    assert len(reach.reached & reach.linked) * 10 >= len(reach.linked) * 9, (
         outcome.summary(),
         reach.unreached,
     )

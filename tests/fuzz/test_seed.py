@@ -72,6 +72,12 @@ def test_seeded_models_have_versions_tags_and_aliases(stock):
 
 def test_seeded_filters_select_seeded_things(stock):
     api, seeds = stock
+    for name, experiment_id in zip(
+        seeds.values["experiment_names"], seeds.values["experiment_ids"], strict=True
+    ):
+        query = {"experiment_name": name}
+        found = requests.get(f"{api}/experiments/get-by-name", params=query, timeout=10)
+        assert found.json()["experiment"]["experiment_id"] == experiment_id
     for text, experiment_id in zip(
         seeds.values["experiment_filters"], seeds.values["experiment_ids"], strict=True
     ):
@@ -120,6 +126,8 @@ def _schema(seeds: Seeds, spec=SPEC, tmp_path=None):
 SEEDS = Seeds(
     {
         "run_ids": ["a" * 32, "b" * 32],
+        "experiment_ids": ["1"],
+        "experiment_names": ["e"],
         "runs_to_delete": ["c" * 32],
         "model_names": ["m"],
         "model_versions": ["1", "2"],
@@ -141,7 +149,7 @@ def test_the_settings_bind_each_operation_to_its_seeds(tmp_path):
     schema = _schema(SEEDS, tmp_path=tmp_path)
     config = schema.config
     # The base settings stay (the stateful phase's among them); the seeds come after them.
-    assert config.phases.stateful.max_steps == 40
+    assert config.phases.stateful.max_steps == 100
     assert config.dictionaries["run_ids"].entries[1].value == "b" * 32
     # Every operation's run_id draws live runs; deleting takes its own, always, and no ids from
     # earlier answers.
@@ -161,6 +169,12 @@ def test_the_settings_bind_each_operation_to_its_seeds(tmp_path):
     }
     rename = config.operations.get_for_operation(_operation(schema, "renameRegisteredModel"))
     assert rename.parameters["body.new_name"] == ParameterDictionaryBinding("fresh_names", FRESH)
+    # The operations that start the stateful phase's chains read and tag seeded experiments.
+    assert bindings(_operation(schema, "getExperiment"))["query.experiment_id"] == "experiment_ids"
+    tag = bindings(_operation(schema, "setExperimentTag"))
+    assert tag["body.experiment_id"] == "experiment_ids"
+    by_name = bindings(_operation(schema, "getExperimentByName"))
+    assert by_name["query.experiment_name"] == "experiment_names"
     # Nothing seeded, nothing bound.
     assert "body.experiment_id" not in bindings(_operation(schema, "deleteExperiment"))
 

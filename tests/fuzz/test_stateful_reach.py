@@ -31,6 +31,8 @@ def test_reach_counts_only_links_followed_with_their_values(tmp_path):
         _scenario("stateful", (CREATE_RUN, True), (GET_RUN, False)),
         # A link id in another phase's events (it cannot be, but the phase decides) is not reach.
         _scenario("fuzzing", (GET_RUN, True)),
+        # A scenario that sent nothing records no cases at all.
+        {"ScenarioFinished": {"phase": "stateful", "recorder": {"label": "Stateful tests"}}},
     ]
     report = tmp_path / "run.ndjson"
     report.write_text("".join(json.dumps(e) + "\n" for e in events))
