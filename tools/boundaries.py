@@ -170,6 +170,11 @@ def _string_values(schema: dict, example: Any) -> list[tuple[str, str, bool]]:
         longest = max((k for k, ok in lengths.items() if ok), default=0)
         if longest and longest < _LONGEST_PROBED - 1:  # the pattern itself bounds the length
             out += [(rule, fill * longest, True), (rule, fill * (longest + 1), False)]
+        if "minLength" not in schema and not re.search(pattern, ""):
+            # The pattern itself refuses an empty string (a version number's does, without a
+            # minLength beside it: schemathesis folds one into the pattern's first quantifier,
+            # `^\s*` into `^\s{1,}`, and then generates no version without leading blanks).
+            out.append((rule, "", False))
         within = {k: v for k, v in schema.items() if k != "pattern"}
         kept = {True: 0, False: 0}
         limit = {True: MAX_INSIDE_PROBES, False: MAX_OUTSIDE_PROBES}
