@@ -15,6 +15,7 @@ from server.errors import MlflowError, invalid
 from . import search_grammar as g
 from . import shapes
 from .base import StoreBase, text_order
+from .run_data import run_row_columns
 from .validation import RUN_NAME_TAG, validate_order_by_count
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -112,7 +113,7 @@ def _run_filter(m, pg: bool, clause: dict):
 
 
 def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by) -> RunSearch:
-    """The runs a search selects (their `shapes.RUN_COLUMNS`), in order; the caller pages it.
+    """The runs a search selects (their `run_row_columns`), in order; the caller pages it.
 
     Ordered by a metric first (the common shape), the search is three ordered segments: runs
     with a number for it, runs with NaN, runs without it. The first is read along
@@ -120,7 +121,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
-    columns = shapes.run_columns(R)
+    columns = run_row_columns(m)
     stage = R.lifecycle_stage.in_(list(stages))
     # Each clause with its condition (checked as it is built: comparators, values).
     filters = [(clause, _run_filter(m, pg, clause)) for clause in g.parse_filter(filter_string)]

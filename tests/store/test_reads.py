@@ -122,10 +122,18 @@ def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
     store.get_run(run_id)  # PostgreSQL prepares the statements on first use
     statements.clear()
     store.get_run(run_id)
-    # The run, its metrics, params and tags, its inputs; no BEGIN or COMMIT.
+    # The run (with whether it has inputs), its metrics, params and tags; no BEGIN or COMMIT.
+    assert statements == (["EXECUTE"] * 2 if store.pg else ["SELECT", "WITH"])
+    # A run with dataset inputs: one more, for them.
+    dataset = {"name": "d", "digest": "dg", "source_type": "local", "source": "s"}
+    store.log_inputs(run_id, [{"dataset": dataset, "tags": [{"key": "k", "value": "v"}]}])
+    store.get_run(run_id)
+    statements.clear()
+    inputs = store.get_run(run_id)["inputs"]["dataset_inputs"]
+    assert inputs == [{"tags": [{"key": "k", "value": "v"}], "dataset": dataset}]
     assert statements == (["EXECUTE"] * 3 if store.pg else ["SELECT", "WITH", "WITH"])
     counts = []
-    store.search_runs([exp_id], max_results=1)  # prepares, as above
+    store.search_runs([exp_id], max_results=2)  # prepares a page's statements, as above
     for max_results in (3, 30):
         statements.clear()
         runs, _ = store.search_runs([exp_id], max_results=max_results)
@@ -191,10 +199,10 @@ def test_postgresql_prepares_hot_reads_once_per_connection(request):
 
     before = prepared()  # what the writes prepared (their look-up of the run)
     expected = store.get_run(run_id)
-    assert len(prepared() - before) == 3  # the run; its metrics, params and tags; its inputs
-    assert store.get_run(run_id) == expected and len(prepared() - before) == 3
+    assert len(prepared() - before) == 2  # the run; its metrics, params and tags
+    assert store.get_run(run_id) == expected and len(prepared() - before) == 2
     # A new connection (the pool's were dropped) prepares them again.
     store.db.close_all()
     assert store.get_run(run_id) == expected
     assert len(store.get_metric_history(run_id, "m")[0]) == 1
-    assert len(prepared()) == 4
+    assert len(prepared()) == 3
