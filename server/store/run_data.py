@@ -51,15 +51,15 @@ class RunData(StoreBase):
         children = self.sql.execute(
             ("run_children", page[1]), lambda: self._children(page), [page[0]]
         )
-        data = shapes.data_by_run(children)
+        data = shapes.data_by_run(children, len(ids))
         inputs = self._load_inputs(page) if any(row[-1] for row in rows) else {}
         return [
             {
                 "info": shapes.run_info(row[:-1]),
-                "data": data.get(run_id, {}),
-                "inputs": shapes.run_inputs(inputs.get(run_id)),
+                "data": run_data,
+                "inputs": shapes.run_inputs(inputs.get(row[0])),
             }
-            for run_id, row in zip(ids, rows, strict=True)
+            for row, run_data in zip(rows, data, strict=True)
         ]
 
     @staticmethod
@@ -69,7 +69,8 @@ class RunData(StoreBase):
         return (ids[0], "one") if len(ids) == 1 else (json.dumps(ids), "json")
 
     def _page(self, page: tuple[str, str]) -> pw.CTE:
-        """`page (run_uuid)`: the run ids of a `_page_param`, one parameter however many.
+        """`page (run_uuid, position)`: the run ids of a `_page_param` and their positions in
+        it (0, 1, ...), one parameter however many.
 
         Joined to a child table, PostgreSQL reads that table's primary key once per run; an
         `IN (...)` list of a page of 1000 runs made it scan the whole table instead. One run is
@@ -77,10 +78,15 @@ class RunData(StoreBase):
         even while the tables are too small or too new to have statistics (a JSON array is
         taken for 100 elements, for which scanning a small table looks cheaper)."""
         param, kind = page
+        columns = ("run_uuid", "position")
         if kind == "one":
-            return pw.Select(columns=[pw.Value(param)]).cte("page", columns=("run_uuid",))
-        each = pw.fn.json_array_elements_text if self.pg else pw.fn.json_each
-        return pw.Select([each(param)], [pw.SQL("value")]).cte("page", columns=("run_uuid",))
+            return pw.Select(columns=[pw.Value(param), pw.SQL("0")]).cte("page", columns=columns)
+        if self.pg:
+            each = pw.NodeList((pw.fn.json_array_elements_text(param), pw.SQL("WITH ORDINALITY")))
+            position = pw.SQL("ordinality - 1")
+        else:
+            each, position = pw.fn.json_each(param), pw.SQL("key")
+        return pw.Select([each], [pw.SQL("value"), position]).cte("page", columns=columns)
 
     def _children(self, page: tuple[str, str]):
         """The latest metrics, params and tags of the runs of a `_page_param`, as rows of
@@ -89,7 +95,7 @@ class RunData(StoreBase):
 
         def rows_of(model, kind: int, *columns):
             return (
-                model.select(ids.c.run_uuid, pw.SQL(str(kind)).alias("kind"), model.key, *columns)
+                model.select(ids.c.position, pw.SQL(str(kind)).alias("kind"), model.key, *columns)
                 .from_(ids)
                 .join(model, on=(model.run == ids.c.run_uuid))
             )
