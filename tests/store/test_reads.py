@@ -206,3 +206,34 @@ def test_postgresql_prepares_hot_reads_once_per_connection(request):
     assert store.get_run(run_id) == expected
     assert len(store.get_metric_history(run_id, "m")[0]) == 1
     assert len(prepared()) == 3
+
+
+@pytest.mark.postgresql
+def test_postgresql_reads_one_runs_children_by_primary_key_without_statistics(request):
+    # A page of several runs is a JSON array, which PostgreSQL takes for 100 rows: on tables
+    # it has no statistics for yet, scanning each whole looked cheaper than 100 look-ups.
+    url, drop = make_database(admin_url())
+    request.addfinalizer(drop)
+    store = open_store(url).for_project(0)
+    request.addfinalizer(store.close)
+    exp_id = store.create_experiment("e")
+    for i in range(30):
+        run_id = store.create_run(exp_id, start_time=i)["info"]["run_id"]
+        store.log_batch(
+            run_id,
+            metrics=[_metric(f"m{k}", float(k)) for k in range(20)],
+            params=[{"key": f"p{k}", "value": str(k)} for k in range(20)],
+            tags=[{"key": f"t{k}", "value": str(k)} for k in range(20)],
+        )
+    for _ in range(6):  # past the five custom plans after which PostgreSQL may keep a generic one
+        assert len(store.get_run(run_id)["data"]["metrics"]) == 20
+    with store.db.connection_context():  # the pool's one connection, which prepared them
+        (name,) = store.db.execute_sql(
+            PREPARED + " WHERE statement LIKE %s", ["%latest_metrics%"]
+        ).fetchone()
+        plan = "\n".join(
+            line for (line,) in store.db.execute_sql(f"EXPLAIN EXECUTE {name} (%s)", [run_id])
+        )
+    assert "Seq Scan" not in plan, plan
+    for table in ("latest_metrics", "params", "tags"):
+        assert f"Index Scan using {table}_pkey" in plan, plan
