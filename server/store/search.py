@@ -141,7 +141,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
         return query.order_by(*ordering, R.run_uuid.asc())
 
     if lead is None:
-        return RunSearch(store.db, [ordered(R.select(*columns).where(*conditions))])
+        return RunSearch(store, [ordered(R.select(*columns).where(*conditions))])
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
@@ -172,7 +172,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     M = m.LatestMetric.alias()
     has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
     missing = ordered(R.select(*columns).where(*conditions, ~_exists(has_metric)))
-    return RunSearch(store.db, [numbers, nans, missing])
+    return RunSearch(store, [numbers, nans, missing])
 
 
 def _order_clauses(order_by) -> list[tuple[str, str, bool]]:
@@ -213,8 +213,8 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 class RunSearch:
     """A run search's ordered segments (queries of run rows), compiled once, read as one list."""
 
-    def __init__(self, db: pw.Database, segments: list):
-        self.db = db
+    def __init__(self, store: StoreBase, segments: list):
+        self.db, self.sql = store.db, store.sql
         self.segments = [query.sql() for query in segments]
 
     def rows(self, offset: int, limit: int) -> list[tuple]:
@@ -225,7 +225,7 @@ class RunSearch:
             if len(out) >= limit:
                 break
             page = f"{sql} LIMIT {param} OFFSET {param}"
-            rows = self.db.execute_sql(page, [*params, limit - len(out), offset]).fetchall()
+            rows = self.sql.execute_written(page, [*params, limit - len(out), offset]).fetchall()
             if rows:
                 out += rows
                 offset = 0
