@@ -138,7 +138,21 @@ class SqlCache:
                 raise AssertionError(f"query {key!r} takes {built!r}, not {params!r}")
             return sql if self._prepared is None else _Prepared(sql, len(params))
 
-        found = self.compiled(key, compile_checked)
+        return self._run(self.compiled(key, compile_checked), params)
+
+    def execute_written(self, sql: str, params: list):
+        """`sql` run with `params`. On PostgreSQL the values are written into the statement (as
+        psycopg2 writes them anyway), which is prepared once per connection: a statement without
+        parameters is planned once, with its values known, where planning a search took longer
+        than running it (1.4-1.8 ms and 0.8 ms at 300 runs). A statement with parameters instead
+        is planned for unknown values (a top-100 search of 100,000 runs: 600 ms) or every time."""
+        if self._prepared is None:
+            return self._db.execute_sql(sql, params)
+        written = self._db.cursor().mogrify(sql, params).decode()
+        found = self.compiled(written, lambda: _Prepared(written.replace("%", "%%"), 0))
+        return self._run(found, [])
+
+    def _run(self, found, params: list):
         if self._prepared is None:
             return self._db.execute_sql(found, params)
         connection = self._db.connection()
@@ -160,10 +174,12 @@ class _Prepared:
     def __init__(self, sql: str, arity: int):
         self.name = "q_" + hashlib.sha1(sql.encode()).hexdigest()[:24]
         numbers = itertools.count(1)
-        # psycopg2's placeholders (%s, and %% for %) as PREPARE's $1, $2, ...
+        # psycopg2's placeholders (%s, and %% for %) as PREPARE's $1, $2, ...; the statement's
+        # own % then escaped again, for psycopg2 to send PREPARE as it is.
         body = re.sub(r"%([s%])", lambda m: f"${next(numbers)}" if m[1] == "s" else "%", sql)
-        self.prepare = f"PREPARE {self.name} AS {body}"
-        self.execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * arity) + ")"
+        self.prepare = f"PREPARE {self.name} AS {body}".replace("%", "%%")
+        arguments = " (" + ", ".join(["%s"] * arity) + ")" if arity else ""
+        self.execute = f"EXECUTE {self.name}{arguments}"
 
 
 class WriteLock:

@@ -14,6 +14,16 @@ from .base import StoreBase
 _NULL = pw.SQL("NULL")
 
 
+def run_row_columns(m) -> tuple:
+    """The columns a whole run is read from: `shapes.RUN_COLUMNS`, then whether the run has
+    dataset inputs (most have none: their look-up is then skipped)."""
+    R, In = m.Run, m.Input
+    has_inputs = In.select(pw.SQL("1")).where(
+        In.destination_id == R.run_uuid, In.destination_type == pw.SQL("'RUN'")
+    )
+    return (*shapes.run_columns(R), pw.fn.EXISTS(has_inputs))
+
+
 class RunData(StoreBase):
     def _load_run(self, run_id) -> dict | None:
         """The whole run `run_id` of the bound project, or None."""
@@ -22,7 +32,7 @@ class RunData(StoreBase):
         rows = self.sql.execute(
             ("run",),
             lambda: (
-                R.select(*shapes.run_columns(R))
+                R.select(*run_row_columns(self.models))
                 .join(E, on=(R.experiment == E.experiment_id))
                 .where(R.run_uuid == run_id, E.project == ns)
             ),
@@ -31,43 +41,63 @@ class RunData(StoreBase):
         runs = self._whole_runs(rows)
         return runs[0] if runs else None
 
-    def _whole_runs(self, info_rows) -> list[dict]:
+    def _whole_runs(self, rows) -> list[dict]:
         """Whole runs (info, latest metrics, params, tags, dataset inputs) from their
-        `shapes.RUN_COLUMNS` rows, in that order: 2 queries, however many runs."""
-        if not info_rows:
+        `run_row_columns` rows, in that order: 1 query, 2 if some of them have inputs."""
+        if not rows:
             return []
-        ids = [row[0] for row in info_rows]
-        page = json.dumps(ids)
-        children = self.sql.execute(("run_children",), lambda: self._children(page), [page])
-        data = shapes.data_by_run(children)
-        inputs = self._load_inputs(page)
+        ids = [row[0] for row in rows]
+        page = self._page_param(ids)
+        children = self.sql.execute(
+            ("run_children", page[1]), lambda: self._children(page), [page[0]]
+        )
+        data = shapes.data_by_run(children, len(ids))
+        inputs = self._load_inputs(page) if any(row[-1] for row in rows) else {}
         return [
             {
-                "info": shapes.run_info(info),
-                "data": data.get(run_id, {}),
-                "inputs": shapes.run_inputs(inputs.get(run_id)),
+                "info": shapes.run_info(row[:-1]),
+                "data": run_data,
+                "inputs": shapes.run_inputs(inputs.get(row[0])),
             }
-            for run_id, info in zip(ids, info_rows, strict=True)
+            for row, run_data in zip(rows, data, strict=True)
         ]
 
-    def _page(self, ids_json: str) -> pw.CTE:
-        """`page (run_uuid)`: the run ids of a JSON array, one parameter however many.
+    @staticmethod
+    def _page_param(ids: list) -> tuple[str, str]:
+        """(the one parameter naming the runs `ids`, its kind): a single run id itself, several
+        as a JSON array."""
+        return (ids[0], "one") if len(ids) == 1 else (json.dumps(ids), "json")
+
+    def _page(self, page: tuple[str, str]) -> pw.CTE:
+        """`page (run_uuid, position)`: the run ids of a `_page_param` and their positions in
+        it (0, 1, ...), one parameter however many.
 
         Joined to a child table, PostgreSQL reads that table's primary key once per run; an
-        `IN (...)` list of a page of 1000 runs made it scan the whole table instead."""
-        each = pw.fn.json_array_elements_text if self.pg else pw.fn.json_each
-        return pw.Select([each(ids_json)], [pw.SQL("value")]).cte("page", columns=("run_uuid",))
+        `IN (...)` list of a page of 1000 runs made it scan the whole table instead. One run is
+        a row of its own, which PostgreSQL knows to be one: its plan reads the primary keys
+        even while the tables are too small or too new to have statistics (a JSON array is
+        taken for 100 elements, for which scanning a small table looks cheaper)."""
+        param, kind = page
+        columns = ("run_uuid", "position")
+        if kind == "one":
+            return pw.Select(columns=[pw.Value(param), pw.SQL("0")]).cte("page", columns=columns)
+        if self.pg:
+            each = pw.NodeList((pw.fn.json_array_elements_text(param), pw.SQL("WITH ORDINALITY")))
+            position = pw.SQL("ordinality - 1")
+        else:
+            each, position = pw.fn.json_each(param), pw.SQL("key")
+        return pw.Select([each], [pw.SQL("value"), position]).cte("page", columns=columns)
 
-    def _children(self, ids_json: str):
-        """The latest metrics, params and tags of the runs of a JSON array of run ids, as rows
-        of `shapes.data_by_run`."""
-        page = self._page(ids_json)
+    def _children(self, page: tuple[str, str]):
+        """The latest metrics, params and tags of the runs of a `_page_param`, as rows of
+        `shapes.data_by_run`."""
+        ids = self._page(page)
 
         def rows_of(model, kind: int, *columns):
             return (
-                model.select(page.c.run_uuid, pw.SQL(str(kind)).alias("kind"), model.key, *columns)
-                .from_(page)
-                .join(model, on=(model.run == page.c.run_uuid))
+                model.select(ids.c.position, pw.SQL(str(kind)).alias("kind"), model.key, *columns)
+                .from_(ids)
+                .join(model, on=(model.run == ids.c.run_uuid))
             )
 
         L, P, T = self.models.LatestMetric, self.models.Param, self.models.Tag
@@ -76,14 +106,14 @@ class RunData(StoreBase):
         )
         params = rows_of(P, 1, P.value, _NULL, _NULL, _NULL, _NULL)
         tags = rows_of(T, 2, T.value, _NULL, _NULL, _NULL, _NULL)
-        return (metrics + params + tags).with_cte(page)
+        return (metrics + params + tags).with_cte(ids)
 
-    def _load_inputs(self, ids_json: str) -> dict[str, list]:
-        """The dataset inputs of the runs of a JSON array of run ids, by run."""
+    def _load_inputs(self, page: tuple[str, str]) -> dict[str, list]:
+        """The dataset inputs of the runs of a `_page_param`, by run."""
         In, D, IT = self.models.Input, self.models.Dataset, self.models.InputTag
 
         def build():
-            page = self._page(ids_json)
+            ids = self._page(page)
             return (
                 In.select(
                     In.destination_id,
@@ -97,16 +127,16 @@ class RunData(StoreBase):
                     IT.name,
                     IT.value,
                 )
-                .from_(page)
-                .join(In, on=(In.destination_id == page.c.run_uuid))
+                .from_(ids)
+                .join(In, on=(In.destination_id == ids.c.run_uuid))
                 .join(D, on=(D.dataset_uuid == In.source_id))
                 .join(IT, pw.JOIN.LEFT_OUTER, on=(IT.input == In.input_uuid))
                 .where(In.destination_type == pw.SQL("'RUN'"))
                 .order_by(In.destination_id, D.name, D.digest, In.input_uuid, IT.name)
-                .with_cte(page)
+                .with_cte(ids)
             )
 
-        rows = self.sql.execute(("inputs",), build, [ids_json])
+        rows = self.sql.execute(("inputs", page[1]), build, [page[0]])
         grouped: dict[str, dict[str, tuple]] = {}
         for run_id, input_uuid, *rest in rows:
             dataset, tag = tuple(rest[:6]), rest[6:]

@@ -15,6 +15,7 @@ from server.errors import MlflowError, invalid
 from . import search_grammar as g
 from . import shapes
 from .base import StoreBase, text_order
+from .run_data import run_row_columns
 from .validation import RUN_NAME_TAG, validate_order_by_count
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -112,7 +113,7 @@ def _run_filter(m, pg: bool, clause: dict):
 
 
 def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by) -> RunSearch:
-    """The runs a search selects (their `shapes.RUN_COLUMNS`), in order; the caller pages it.
+    """The runs a search selects (their `run_row_columns`), in order; the caller pages it.
 
     Ordered by a metric first (the common shape), the search is three ordered segments: runs
     with a number for it, runs with NaN, runs without it. The first is read along
@@ -120,7 +121,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     about N runs instead of sorting the whole experiment."""
     m, pg = store.models, store.pg
     R = m.Run
-    columns = shapes.run_columns(R)
+    columns = run_row_columns(m)
     stage = R.lifecycle_stage.in_(list(stages))
     # Each clause with its condition (checked as it is built: comparators, values).
     filters = [(clause, _run_filter(m, pg, clause)) for clause in g.parse_filter(filter_string)]
@@ -140,7 +141,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
         return query.order_by(*ordering, R.run_uuid.asc())
 
     if lead is None:
-        return RunSearch(store.db, [ordered(R.select(*columns).where(*conditions))])
+        return RunSearch(store, [ordered(R.select(*columns).where(*conditions))])
     _, key, ascending = lead
     L = m.LatestMetric.alias("order_1")
 
@@ -171,7 +172,7 @@ def run_query(store: StoreBase, experiment_ids, stages, filter_string, order_by)
     M = m.LatestMetric.alias()
     has_metric = M.select(pw.SQL("1")).where(M.run == R.run_uuid, M.key == key)
     missing = ordered(R.select(*columns).where(*conditions, ~_exists(has_metric)))
-    return RunSearch(store.db, [numbers, nans, missing])
+    return RunSearch(store, [numbers, nans, missing])
 
 
 def _order_clauses(order_by) -> list[tuple[str, str, bool]]:
@@ -212,8 +213,8 @@ def _order_column(m, pg: bool, query, kind: str, key: str, alias: str):
 class RunSearch:
     """A run search's ordered segments (queries of run rows), compiled once, read as one list."""
 
-    def __init__(self, db: pw.Database, segments: list):
-        self.db = db
+    def __init__(self, store: StoreBase, segments: list):
+        self.db, self.sql = store.db, store.sql
         self.segments = [query.sql() for query in segments]
 
     def rows(self, offset: int, limit: int) -> list[tuple]:
@@ -224,7 +225,7 @@ class RunSearch:
             if len(out) >= limit:
                 break
             page = f"{sql} LIMIT {param} OFFSET {param}"
-            rows = self.db.execute_sql(page, [*params, limit - len(out), offset]).fetchall()
+            rows = self.sql.execute_written(page, [*params, limit - len(out), offset]).fetchall()
             if rows:
                 out += rows
                 offset = 0

@@ -47,6 +47,26 @@ def statements(store, monkeypatch):
     return sent
 
 
+def _runs(store, count: int, batch) -> tuple[str, str]:
+    """A new experiment of `count` runs (start_time 0, 1, ...), run i logged `batch(i)` ->
+    (the experiment's id, the last run's id)."""
+    exp_id = store.create_experiment("e")
+    for i in range(count):
+        run_id = store.create_run(exp_id, start_time=i)["info"]["run_id"]
+        store.log_batch(run_id, **batch(i))
+    return exp_id, run_id
+
+
+@pytest.fixture
+def pg_store(request):
+    """A store on a fresh PostgreSQL database (whatever the test's other parameters)."""
+    url, drop = make_database(admin_url())
+    request.addfinalizer(drop)
+    store = open_store(url).for_project(0)
+    request.addfinalizer(store.close)
+    return store
+
+
 def _metric(key, value, step=0):
     return {"key": key, "value": value, "timestamp": 5, "step": step}
 
@@ -122,10 +142,18 @@ def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
     store.get_run(run_id)  # PostgreSQL prepares the statements on first use
     statements.clear()
     store.get_run(run_id)
-    # The run, its metrics, params and tags, its inputs; no BEGIN or COMMIT.
+    # The run (with whether it has inputs), its metrics, params and tags; no BEGIN or COMMIT.
+    assert statements == (["EXECUTE"] * 2 if store.pg else ["SELECT", "WITH"])
+    # A run with dataset inputs: one more, for them.
+    dataset = {"name": "d", "digest": "dg", "source_type": "local", "source": "s"}
+    store.log_inputs(run_id, [{"dataset": dataset, "tags": [{"key": "k", "value": "v"}]}])
+    store.get_run(run_id)
+    statements.clear()
+    inputs = store.get_run(run_id)["inputs"]["dataset_inputs"]
+    assert inputs == [{"tags": [{"key": "k", "value": "v"}], "dataset": dataset}]
     assert statements == (["EXECUTE"] * 3 if store.pg else ["SELECT", "WITH", "WITH"])
     counts = []
-    store.search_runs([exp_id], max_results=1)  # prepares, as above
+    store.search_runs([exp_id], max_results=2)  # prepares a page's statements, as above
     for max_results in (3, 30):
         statements.clear()
         runs, _ = store.search_runs([exp_id], max_results=max_results)
@@ -177,11 +205,8 @@ def test_postgresql_sessions_start_no_parallel_workers(request):
 
 
 @pytest.mark.postgresql
-def test_postgresql_prepares_hot_reads_once_per_connection(request):
-    url, drop = make_database(admin_url())
-    request.addfinalizer(drop)
-    store = open_store(url).for_project(0)
-    request.addfinalizer(store.close)
+def test_postgresql_prepares_hot_reads_once_per_connection(pg_store):
+    store = pg_store
     run_id = store.create_run(store.create_experiment("e"))["info"]["run_id"]
     store.log_batch(run_id, metrics=[_metric("m", 1.0)], params=[{"key": "p", "value": ""}])
 
@@ -191,10 +216,71 @@ def test_postgresql_prepares_hot_reads_once_per_connection(request):
 
     before = prepared()  # what the writes prepared (their look-up of the run)
     expected = store.get_run(run_id)
-    assert len(prepared() - before) == 3  # the run; its metrics, params and tags; its inputs
-    assert store.get_run(run_id) == expected and len(prepared() - before) == 3
+    assert len(prepared() - before) == 2  # the run; its metrics, params and tags
+    assert store.get_run(run_id) == expected and len(prepared() - before) == 2
     # A new connection (the pool's were dropped) prepares them again.
     store.db.close_all()
     assert store.get_run(run_id) == expected
     assert len(store.get_metric_history(run_id, "m")[0]) == 1
-    assert len(prepared()) == 4
+    assert len(prepared()) == 3
+
+
+@pytest.mark.postgresql
+def test_postgresql_reads_one_runs_children_by_primary_key_without_statistics(pg_store):
+    store = pg_store
+    # A page of several runs is a JSON array, which PostgreSQL takes for 100 rows: on tables
+    # it has no statistics for yet, scanning each whole looked cheaper than 100 look-ups.
+    run_id = _runs(
+        store,
+        30,
+        lambda i: {
+            "metrics": [_metric(f"m{k}", float(k)) for k in range(20)],
+            "params": [{"key": f"p{k}", "value": str(k)} for k in range(20)],
+            "tags": [{"key": f"t{k}", "value": str(k)} for k in range(20)],
+        },
+    )[1]
+    for _ in range(6):  # past the five custom plans after which PostgreSQL may keep a generic one
+        assert len(store.get_run(run_id)["data"]["metrics"]) == 20
+    with store.db.connection_context():  # the pool's one connection, which prepared them
+        (name,) = store.db.execute_sql(
+            PREPARED + " WHERE statement LIKE %s", ["%latest_metrics%"]
+        ).fetchone()
+        plan = "\n".join(
+            line for (line,) in store.db.execute_sql(f"EXPLAIN EXECUTE {name} (%s)", [run_id])
+        )
+    assert "Seq Scan" not in plan, plan
+    for table in ("latest_metrics", "params", "tags"):
+        assert f"Index Scan using {table}_pkey" in plan, plan
+
+
+def test_search_values_reach_the_database_as_given(store, exp_id):
+    # On PostgreSQL they are written into the statement that is prepared (% included).
+    values = ["100%s", "50%% off", "%", "$1", "back\\slash", "t\u00e9"]
+    ids = {}
+    for i, value in enumerate(values):
+        run_id = store.create_run(exp_id, start_time=i)["info"]["run_id"]
+        store.log_batch(run_id, params=[{"key": "p", "value": value}])
+        ids[value] = run_id
+    for _ in range(2):  # the second time through the statements the first one prepared
+        for value in values:
+            runs, _ = store.search_runs([exp_id], f"params.p = '{value}'")
+            assert [r["info"]["run_id"] for r in runs] == [ids[value]]
+        runs, _ = store.search_runs([exp_id], "params.p LIKE '%s'")
+        assert [r["info"]["run_id"] for r in runs] == [ids["100%s"]]
+
+
+@pytest.mark.postgresql
+def test_postgresql_plans_a_search_once_per_connection(pg_store):
+    store = pg_store
+    exp_id = _runs(store, 3, lambda i: {"metrics": [_metric("m", float(i))]})[0]
+    for _ in range(3):
+        runs, _ = store.search_runs([exp_id], "metrics.m >= 1", order_by=["metrics.m DESC"])
+        assert [r["data"]["metrics"][0]["value"] for r in runs] == [2.0, 1.0]
+    with store.db.connection_context():
+        plans = store.db.execute_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%ORDER BY%"],
+        ).fetchall()
+    # The segment of runs with a number for the metric, run three times and planned once.
+    assert (3, 0) in plans, plans
