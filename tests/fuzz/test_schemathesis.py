@@ -90,18 +90,14 @@ def test_spec_driven_fuzzing(target, fuzz_report_dir, record_fuzz_summary):
     assert outcome.test_cases > expected * 5, outcome.summary()
     # Every operation accepted some of the schema-valid requests of every phase.
     assert outcome.mostly_rejected == 0, outcome.summary()
-    # The stateful phase followed the spec's links into the operations they lead to: into every
-    # one of the GitLab dialect's 21; into nine in ten of the stock contract's 45 at least, whose
-    # registry chains run four calls deep from a create (42 at the suite's budget, 43 at 100
-    # examples, the same from run to run; tag deletes, model-version file reads and renames are
-    # the ones a run may miss). The summary line and `tox -e fuzz` report which were not.
+    # The stateful phase followed the spec's links into every operation they lead to: the GitLab
+    # dialect's 21 and the stock contract's 45 (45 in each run seen, at the suite's budget and at
+    # 100 examples). The ids the server hands out differ from run to run, and with them some of
+    # the data the fixed seed draws, so the stock contract may miss one of its registry chains'
+    # deepest operations; the summary line and `tox -e fuzz` report which.
     if not stateful:
         return
     reach = outcome.stateful
     assert reach is not None, outcome.summary()
-    if target.spec == GITLAB_OPENAPI_PATH:
-        assert reach.unreached == (), (outcome.summary(), reach.unreached)
-    assert len(reach.reached & reach.linked) * 10 >= len(reach.linked) * 9, (
-        outcome.summary(),
-        reach.unreached,
-    )
+    allowed = 0 if target.spec == GITLAB_OPENAPI_PATH else 1
+    assert len(reach.unreached) <= allowed, (outcome.summary(), reach.unreached)
