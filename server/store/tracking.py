@@ -53,7 +53,11 @@ class TrackingStore(Experiments, RunData, RegistryStore, UiViews):
 
     def __init__(self, db: pw.Database, artifact_root: str, version_labels: bool = False):
         super().__init__(db, artifact_root, version_labels)
-        with db.connection_context():
+        # Processes opening one SQLite file at once take turns (the write lock's flock) from
+        # their first connection on: that one turns a new file's journal to WAL, which two
+        # processes at once could deadlock on (SQLite then answers "database is locked" at once,
+        # without waiting).
+        with self.write_lock, db.connection_context():
             migrate(db, self.models)
             self._ensure_default_experiment()
 

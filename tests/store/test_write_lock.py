@@ -6,9 +6,12 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+import queue
+import sqlite3
 
 import pytest
 
+from server.store import open_store
 from server.store.db import WriteLock
 
 
@@ -69,3 +72,29 @@ def test_no_file_for_a_database_without_one(tmp_path, database, monkeypatch):
     with WriteLock(database):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def _open(url: str, answers) -> None:
+    answers.put("opening")
+    store = open_store(url).for_project(0)
+    answers.put(store.get_experiment("0")["name"])
+    store.close()
+
+
+def test_a_process_opening_the_file_waits_for_the_writer_before_its_first_connection(tmp_path):
+    # Its first connection turns a new file's journal to WAL, which SQLite refuses at once
+    # ("database is locked") while another process writes: opening takes its turn instead.
+    database = tmp_path / "store.db"
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    with WriteLock(str(database)):  # another process, mid-write
+        child = context.Process(target=_open, args=(f"sqlite:///{database}", answers))
+        child.start()
+        assert answers.get(timeout=120) == "opening"
+        with pytest.raises(queue.Empty):
+            answers.get(timeout=1)  # still waiting for its turn
+        tables = sqlite3.connect(database).execute("SELECT name FROM sqlite_master").fetchall()
+        assert tables == []
+    assert answers.get(timeout=120) == "Default"
+    child.join(timeout=60)
+    assert child.exitcode == 0
