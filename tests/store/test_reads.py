@@ -20,10 +20,20 @@ BYTE_ORDER = ["B", "Z", "_", "a", "b", "é"]
 PREPARED = "SELECT name FROM pg_prepared_statements"
 
 
+class _Sent(list):
+    """First words, with the whole query strings beside them."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+
 @pytest.fixture
 def statements(store, monkeypatch):
-    """The SQL the store sends from here on, as peewee hands it to the driver."""
-    sent: list[str] = []
+    """The first word of each query string the store sends from here on, as peewee hands it to
+    the driver (one round trip each: on PostgreSQL a string may hold several statements)."""
+    sent = _Sent()
+    texts = sent.texts
     db = store.db
     cursor = db.cursor
 
@@ -33,6 +43,7 @@ def statements(store, monkeypatch):
 
         def execute(self, sql, params=None):
             sent.append(sql.split(None, 1)[0].upper())
+            texts.append(sql)
             return (
                 self._inner.execute(sql, params) if params is not None else self._inner.execute(sql)
             )
@@ -161,8 +172,17 @@ def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
         counts.append(len(statements))
     assert counts[0] == counts[1] and "BEGIN" not in statements
     statements.clear()
+    statements.texts.clear()
     store.log_metric(run_id, "m", 1.0, 1)
-    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"  # writes are transactions
+    texts = statements.texts
+    if store.pg:
+        # One round trip opens the transaction and reads the run, one sends the history's and
+        # the latest value's inserts with the COMMIT.
+        assert len(texts) == 2 and texts[0].startswith("BEGIN; EXECUTE ")
+        inserts = [part.split(" (")[0] for part in texts[1].split("; ")]
+        assert inserts == ['INSERT INTO "metrics"', 'INSERT INTO "latest_metrics"', "COMMIT"]
+    else:
+        assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"  # writes are transactions
 
 
 def test_metric_history_of_another_projects_run_is_empty(db_url):
