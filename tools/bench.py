@@ -9,10 +9,11 @@ with `--peers ...,mlflow3`, the current `mlflow server` (3.x, in its own virtual
 real process on loopback with a fresh SQLite file (or, with `--database postgresql`, a fresh
 PostgreSQL database on the server `--postgres-url` names) and the same number of workers where
 it has workers. Every workload runs against each peer in turn (warm-up, then a fixed time), over
-keep-alive `requests.Session`s, and checks the data the server returned; the table shows ops/s,
-p50/p99 latency and the ratio ours / each peer. `--scale N` adds search and history at scale
-(tools/bench_scale.py), `--soak` a steady load that watches resident memory. With
-`--check-goals` the exit status is 1 when a ratio or a scale figure misses its goal.
+keep-alive connections of a lean HTTP client (`--client requests` for requests' sessions), and
+checks the data the server returned; the table shows ops/s, p50/p99 latency and the ratio ours /
+each peer. `--scale N` adds search and history at scale (tools/bench_scale.py), `--soak` a
+steady load that watches resident memory. With `--check-goals` the exit status is 1 when a ratio
+or a scale figure misses its goal.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from conformance import clients
 from tools import bench_scale
 from tools.benchlib import (
+    CLIENTS,
     T0,
+    LeanSession,
     call,
     check,
     format_table,
@@ -304,9 +305,13 @@ def search_page_workload(n_runs: int) -> Workload:
 # Measuring
 
 
-def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> Result:
+def measure(
+    peer: Peer, workload: Workload, warmup: float, duration: float, client=LeanSession
+) -> Result:
+    """`workload` on `peer`: warm-up, then `duration` seconds, each of its threads calling over
+    a session of `client` (LeanSession or requests.Session)."""
     result = Result(workload.name, peer.name)
-    setup_session = requests.Session()
+    setup_session = client()
     try:
         state = workload.setup(setup_session, peer.url)
         lock = threading.Lock()
@@ -315,7 +320,7 @@ def measure(peer: Peer, workload: Workload, warmup: float, duration: float) -> R
         warmup_ops = [0]
 
         def worker(measuring: list[float], deadline: float):
-            with requests.Session() as s:
+            with client() as s:
                 while time.monotonic() < deadline:
                     with lock:
                         i = next(counter)
@@ -531,6 +536,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-peers", help="peers for --scale (default: --peers)")
     parser.add_argument("--soak", type=float, help="seconds of steady log-metric, RSS sampled")
     parser.add_argument("--check-goals", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="http",
+        help="the workloads' HTTP client: http, a lean keep-alive client (http.client), whose "
+        "CPU cost per call is small beside the servers'; requests, what many tools use",
+    )
     args = parser.parse_args(argv)
 
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
@@ -557,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         f"peers: {', '.join(f'{p} = {PEERS[p]}' for p in peers)}; "
         f"{args.workers} worker processes each where the server has workers; "
         f"fresh {'SQLite files' if args.database == 'sqlite' else 'PostgreSQL databases'}; "
-        f"{duration:g}s measured per workload after {warmup:g}s warm-up"
+        f"{duration:g}s measured per workload after {warmup:g}s warm-up; "
+        f"client: {args.client}"
         f"{f' in {args.rounds} alternating rounds' if args.rounds > 1 else ''}",
         flush=True,
     )
@@ -577,7 +590,10 @@ def main(argv: list[str] | None = None) -> int:
                 rounds = {p: [] for p in peers}
                 for _ in range(args.rounds):
                     for p in peers:
-                        rounds[p].append(measure(running[p], w, warmup, duration / args.rounds))
+                        part = measure(
+                            running[p], w, warmup, duration / args.rounds, CLIENTS[args.client]
+                        )
+                        rounds[p].append(part)
                 for p in peers:
                     r = combine(rounds[p])
                     r.peer = p
@@ -629,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
                     "search_runs": n_runs,
                     "page_runs": page_runs,
                     "rounds": args.rounds,
+                    "client": args.client,
                     "rss_bytes": {p: sum(sizes) for p, sizes in memory.items()},
                     "rss_process_bytes": memory,
                     "peers": {p: PEERS[p] for p in peers},
