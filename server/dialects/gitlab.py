@@ -199,9 +199,10 @@ def _state_gitlab_rules(document: dict) -> None:
     schemas["SearchRunsRequest"]["properties"]["max_results"].pop("minimum", None)
     # Stages are ignored.
     schemas["GetLatestVersionsRequest"]["properties"]["stages"]["items"].pop("pattern", None)
-    # A version is a SemVer label or a number: no integer pattern.
+    # A version is a SemVer label or a number: no integer pattern. A request body's version is
+    # never empty, as in the stock contract (the handler refuses one); a query's names nothing.
     for schema in schemas.values():
-        schema.get("properties", {}).get("version", {}).pop("pattern", None)
+        _any_version_label(schema.get("properties", {}).get("version", {}))
     for item in document["paths"].values():
         for operation in item.values():
             if not isinstance(operation, dict):
@@ -214,6 +215,13 @@ def _state_gitlab_rules(document: dict) -> None:
             extra = _GITLAB_RULES.get(operation.get("operationId"), ())
             if extra:
                 operation["x-mlflow-rule"] = [*operation.get("x-mlflow-rule", ()), *extra]
+
+
+def _any_version_label(schema: dict) -> None:
+    """A request body's version, where the stock contract states its integer pattern (which
+    refuses "" too): any label but an empty one."""
+    if schema.pop("pattern", None) is not None:
+        schema["minLength"] = 1
 
 
 def _dispatch(name: str, shape: t.Callable, handler_of) -> t.Callable:

@@ -59,3 +59,27 @@ def test_linked_operations_are_the_targets_of_the_specs_links():
     assert "POST /api/2.0/mlflow/experiments/create" not in linked
     # GitLab's contract keeps only the links between operations it serves.
     assert linked_operations(GITLAB_OPENAPI_PATH) < linked
+
+
+def _link_sources(spec, operation_id: str) -> set[str]:
+    """The operationIds whose answers some link of `spec` leads from into `operation_id`."""
+    doc = yaml.safe_load(spec.read_text())
+    return {
+        operation["operationId"]
+        for item in doc["paths"].values()
+        for operation in item.values()
+        for response in operation.get("responses", {}).values()
+        for link in (response.get("links") or {}).values()
+        if link["operationId"] == operation_id
+    }
+
+
+def test_registered_models_get_is_led_to_from_more_than_a_create_in_both_contracts():
+    # A registered model's create is one chain start among many, its answer feeds six links in
+    # GitLab's contract, and at 100 examples a phase followed none into registered-models/get.
+    # GitLab serves no registered-model tags, whose set leads there in the stock contract; an
+    # update answers the model too (as 2.7.1's does), in both.
+    stock = _link_sources(SPEC, "getRegisteredModel")
+    assert stock == {"createRegisteredModel", "updateRegisteredModel", "setRegisteredModelTag"}
+    gitlab = _link_sources(GITLAB_OPENAPI_PATH, "getRegisteredModel")
+    assert gitlab == {"createRegisteredModel", "updateRegisteredModel"}

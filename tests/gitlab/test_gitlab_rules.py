@@ -7,10 +7,12 @@ from __future__ import annotations
 import mlflow
 import pytest
 import requests
+import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
+from conformance.resources import GITLAB_OPENAPI_PATH
 from tests.gitlab.conftest import unique
 
 WRITE_ONCE = "write-once"
@@ -339,6 +341,29 @@ def test_model_versions_are_in_development(gitlab, alpha, tmp_path):
     assert answer.json()["registered_model"]["latest_versions"][0]["current_stage"] == (
         "development"
     )
+
+
+def test_a_version_is_any_label_but_an_empty_one(gitlab, alpha):
+    # SemVer labels and numbers alike name versions; an update's empty one is refused, as the
+    # dialect's contract states (it said nothing of it, and fuzzing sent {"version": ""}); a read
+    # of an empty one finds nothing.
+    schemas = yaml.safe_load(GITLAB_OPENAPI_PATH.read_text())["components"]["schemas"]
+    assert schemas["UpdateModelVersionRequest"]["properties"]["version"] == {
+        "type": "string",
+        "minLength": 1,
+    }
+    name = unique("labels")
+    MlflowClient().create_registered_model(name)
+    version = gitlab.call("POST", "model-versions/create", json={"name": name, "source": ""})
+    label = version.json()["model_version"]["version"]
+    for sent in (label, "1", " "):
+        answer = gitlab.call("PATCH", "model-versions/update", json={"name": name, "version": sent})
+        assert answer.status_code == (200 if sent == label else 404), answer.text
+    empty = gitlab.call("PATCH", "model-versions/update", json={"name": name, "version": ""})
+    assert_400(empty, "version")
+    found = gitlab.call("GET", "model-versions/get", params={"name": name, "version": ""})
+    assert found.status_code == 404, found.text
+    assert found.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_latest_loads_a_version_in_development(alpha, tmp_path):
