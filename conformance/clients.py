@@ -118,10 +118,11 @@ def uv_binary() -> str | None:
         return shutil.which("uv")
 
 
-def install(venv: Path, version: str) -> None:
-    """Make `venv` afresh (uv if there is one, else venv and pip), then the marker last."""
+def install(venv: Path, version: str, extra: tuple[str, ...] = ()) -> None:
+    """Make `venv` afresh (uv if there is one, else venv and pip), then the marker last.
+    `extra`: more requirements, installed with the rest."""
     shutil.rmtree(venv, ignore_errors=True)
-    wanted = [f"mlflow=={version}", *REQUIREMENTS]
+    wanted = [f"mlflow=={version}", *REQUIREMENTS, *extra]
     uv = uv_binary()
     if uv:
         _run([uv, "venv", "-q", "--python", sys.executable, str(venv)], venv)
@@ -130,7 +131,7 @@ def install(venv: Path, version: str) -> None:
         _run([sys.executable, "-m", "venv", str(venv)], venv)
         pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         _run([*pip, *wanted], venv)
-    marker = {"mlflow": version, "requirements": list(REQUIREMENTS)}
+    marker = {"mlflow": version, "requirements": [*REQUIREMENTS, *extra]}
     (venv / MARKER).write_text(json.dumps(marker) + "\n")
 
 

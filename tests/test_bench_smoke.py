@@ -10,25 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import admin_url
+
 REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.oracle
 
 
-def test_bench_quick_returns_correct_data(tmp_path):
+def run_bench(tmp_path, *args: str, timeout: float) -> tuple[subprocess.CompletedProcess, dict]:
+    """`python -m tools.bench --quick ARGS`, and the report it wrote (its --json)."""
     out = tmp_path / "bench.json"
-    proc = subprocess.run(
-        [
-            *[sys.executable, "-m", "tools.bench", "--quick", "--workers", "2"],
-            *["--scale", "100", "--soak", "3", "--json", str(out)],
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    argv = [sys.executable, "-m", "tools.bench", "--quick", *args, "--json", str(out)]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     assert out.exists(), proc.stdout + proc.stderr
-    report = json.loads(out.read_text())
+    return proc, json.loads(out.read_text())
+
+
+def test_bench_quick_returns_correct_data(tmp_path):
+    proc, report = run_bench(
+        tmp_path, "--workers", "2", "--scale", "100", "--soak", "3", timeout=300
+    )
     assert set(report["peers"]) == {"reference", "mlflow", "fasttrackml"}
     results = report["results"]
     workloads = {r["workload"] for r in results}
@@ -54,3 +55,22 @@ def test_bench_quick_returns_correct_data(tmp_path):
     soak = report["soak"]
     assert set(soak) == {"reference", "mlflow", "fasttrackml"}
     assert all(s["ops"] > 0 and s["largest_process_mib"] > 0 for s in soak.values()), soak
+
+
+def test_bench_runs_the_current_mlflow_server_on_postgresql(tmp_path):
+    """`--peers ...,mlflow3 --database postgresql`: the current mlflow server runs from its own
+    virtualenv (made on first use, with the psycopg driver its SQLAlchemy picks for
+    postgresql://) on a fresh PostgreSQL database, and answers right."""
+    admin = admin_url()  # skips, or fails under MLFLOW_COMPAT_REQUIRE_POSTGRES=1, without one
+    proc, report = run_bench(
+        tmp_path,
+        *["--peers", "reference,mlflow3", "--database", "postgresql", "--postgres-url", admin],
+        *["--only", "runs/get"],
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report["database"] == "postgresql", report
+    results = {r["peer"]: r for r in report["results"]}
+    assert set(results) == {"reference", "mlflow3"}, results
+    assert all(r["correct"] and r["ops"] > 0 for r in results.values()), results
+    assert "mlflow server 3." in proc.stdout, proc.stdout

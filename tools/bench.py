@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -51,6 +52,9 @@ from tools.pgdb import make_database
 
 # The current MLflow, whose server runs in a virtualenv of its own (conformance.clients).
 CURRENT_MLFLOW = "3.17.2"
+# The current mlflow server runs from a virtualenv of its own (not a client's of the version
+# matrix), with the PostgreSQL driver its SQLAlchemy (2.1: psycopg 3 for postgresql://) needs.
+MLFLOW3_SERVER_EXTRA = ("psycopg[binary]>=3.1,<4",)
 PEERS = {
     "reference": "ours (mlflow-compat)",
     "mlflow": "mlflow server 2.7.1",
@@ -388,12 +392,14 @@ def start(peer: str, workdir: Path, workers: int, database: str | None) -> Peer:
     if peer == "reference":
         return start_reference(workdir, workers=workers, backend_store_uri=database, timeout=120)
     if peer == "mlflow3":
-        if database:
-            raise SystemExit(
-                "mlflow3 runs on SQLite only here: its virtualenv has no PostgreSQL driver"
-            )
-        python = clients.ensure(CURRENT_MLFLOW)
-        return start_oracle(workdir, workers=workers, python=python, timeout=180)
+        python = clients.ensure(
+            CURRENT_MLFLOW,
+            root=clients.cache_home() / "peers" / "mlflow-server",
+            installer=functools.partial(clients.install, extra=MLFLOW3_SERVER_EXTRA),
+        )
+        return start_oracle(
+            workdir, workers=workers, python=python, backend_store_uri=database, timeout=180
+        )
     if peer == "fasttrackml":
         uri = database and "postgres://" + database.split("://", 1)[1]
         return start_fasttrackml(workdir, database_uri=uri, timeout=120)
