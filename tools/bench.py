@@ -50,10 +50,10 @@ from tools.benchlib import (
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
 from tools.pgdb import make_database
 
-# The current MLflow, whose server runs in a virtualenv of its own (conformance.clients).
+# The current MLflow, whose server runs from a virtualenv of its own (conformance.clients, but
+# not a client's of the version matrix), with the PostgreSQL driver its SQLAlchemy (2.1: psycopg
+# 3 for postgresql://) needs.
 CURRENT_MLFLOW = "3.17.2"
-# The current mlflow server runs from a virtualenv of its own (not a client's of the version
-# matrix), with the PostgreSQL driver its SQLAlchemy (2.1: psycopg 3 for postgresql://) needs.
 MLFLOW3_SERVER_EXTRA = ("psycopg[binary]>=3.1,<4",)
 PEERS = {
     "reference": "ours (mlflow-compat)",

@@ -7,13 +7,14 @@ orders by a metric (top 100), a page of 1000 runs, and the history of one metric
 of N/10 points (the 2.7.1 client fetches a history in one request), each checked. A figure is
 the server's: from the request sent to the answer's last byte, over a keep-alive connection
 (`LeanSession`). Decoding the answer's JSON and checking it come after, and the decoding's own
-time has a row of its own (for a page of 1000 runs, about 20 ms of the client's CPU in Python's
+time has a row of its own (for a page of 1000 runs, 10-16 ms of the client's CPU in Python's
 json). Soak: one client logs metrics for the given time while each server's resident memory is
 sampled.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -21,12 +22,11 @@ import time
 import requests
 
 from tools.benchlib import (
-    API,
     T0,
     LeanSession,
-    WrongAnswer,
     call,
     check,
+    fetch,
     format_table,
     history_run,
     load_runs,
@@ -43,13 +43,13 @@ RSS_GOAL_MIB = 100.0
 SOAK_GROWTH_GOAL_MIB = 5.0
 
 
-def _sample(fetch, verify, times: int) -> tuple[list[float], list[float]]:
-    """Latencies of `fetch` (the server's answer, as bytes) and of decoding its JSON, in ms;
+def _sample(answer_of, verify, times: int) -> tuple[list[float], list[float]]:
+    """Latencies of `answer_of()` (the server's answer, as bytes) and of decoding its JSON, in ms;
     `verify` checks every decoded answer, outside both."""
     served, decoded = [], []
     for _ in range(times):
         t0 = time.perf_counter()
-        content = fetch()
+        content = answer_of()
         t1 = time.perf_counter()
         answer = json.loads(content)
         decoded.append((time.perf_counter() - t1) * 1000)
@@ -58,32 +58,24 @@ def _sample(fetch, verify, times: int) -> tuple[list[float], list[float]]:
     return served, decoded
 
 
-def _fetcher(session: LeanSession, url: str, method: str, path: str, **kw):
-    def fetch() -> bytes:
-        resp = session.request(method, url + API + path, timeout=300, **kw)
-        if resp.status_code != 200:
-            raise WrongAnswer(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
-        return resp.content
-
-    return fetch
+def _p50_p99(latencies: list[float]) -> dict:
+    return {
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
 
 
 def _figures(figures: dict, name: str, served: list[float], decoded: list[float]) -> None:
-    figures[name] = {
-        "p50_ms": round(percentile(served, 50), 2),
-        "p99_ms": round(percentile(served, 99), 2),
-    }
-    figures[f"{name}, client's JSON decode"] = {
-        "p50_ms": round(percentile(decoded, 50), 2),
-        "p99_ms": round(percentile(decoded, 99), 2),
-    }
+    figures[name] = _p50_p99(served)
+    figures[f"{name}, client's JSON decode"] = _p50_p99(decoded)
 
 
 def measure_peer(url: str, n: int, samples: int) -> dict:
     exp, load_s = load_runs(url, n)
     s, lean = requests.Session(), LeanSession()
     top = [i for i in range(n - 1, n // 4 - 1, -1) if i % 6 == 0][:100]
-    search_top = _fetcher(
+    search_top = functools.partial(
+        fetch,
         lean,
         url,
         "POST",
@@ -100,8 +92,8 @@ def measure_peer(url: str, n: int, samples: int) -> dict:
         scores = [int(metric(r, "score")) for r in answer.get("runs", [])]
         check(scores == top, f"top 100 scores {scores[:4]}..., expected {top[:4]}...")
 
-    search_page = _fetcher(
-        lean, url, "POST", "runs/search", json={"experiment_ids": [exp], "max_results": 1000}
+    search_page = functools.partial(
+        fetch, lean, url, "POST", "runs/search", json={"experiment_ids": [exp], "max_results": 1000}
     )
 
     def verify_page(answer):
@@ -113,19 +105,23 @@ def measure_peer(url: str, n: int, samples: int) -> dict:
         ("search top 100", search_top, verify_top),
         ("search page of 1000", search_page, verify_page),
     )
-    for name, fetch, verify in searches:
-        _sample(fetch, verify, 1)  # warm
-        _figures(figures, name, *_sample(fetch, verify, samples))
+    for name, search, verify in searches:
+        _sample(search, verify, 1)  # warm
+        _figures(figures, name, *_sample(search, verify, samples))
     for points in (max(n // 10, 1), n):
         run = history_run(s, url, points)
         query = {"run_id": run, "metric_key": "curve"}
-        fetch = _fetcher(lean, url, "GET", "metrics/get-history", params=query)
+        get_history = functools.partial(
+            fetch, lean, url, "GET", "metrics/get-history", params=query
+        )
 
         def verify(answer, points=points):
             got = answer.get("metrics", [])
             check(len(got) == points, f"history of {len(got)} points, expected {points}")
 
-        _figures(figures, f"history {points} points", *_sample(fetch, verify, max(samples // 5, 3)))
+        _figures(
+            figures, f"history {points} points", *_sample(get_history, verify, max(samples // 5, 3))
+        )
     small, big = figures[f"history {max(n // 10, 1)} points"], figures[f"history {n} points"]
     figures["history growth x10 points"] = round(big["p50_ms"] / max(small["p50_ms"], 1e-9), 2)
     s.close()

@@ -26,11 +26,18 @@ class WrongAnswer(AssertionError):
     """A server answered, but not what MLflow 2.7.1 answers."""
 
 
-def call(session: requests.Session, url: str, method: str, path: str, **kw) -> dict:
+def fetch(session, url: str, method: str, path: str, **kw) -> bytes:
+    """The body of a 200 answer to `method` API `path` (a session of `CLIENTS`); any other
+    status is a WrongAnswer."""
     resp = session.request(method, url + API + path, timeout=300, **kw)
     if resp.status_code != 200:
         raise WrongAnswer(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
-    return resp.json()
+    return resp.content
+
+
+def call(session, url: str, method: str, path: str, **kw) -> dict:
+    """`fetch`, decoded."""
+    return json.loads(fetch(session, url, method, path, **kw))
 
 
 class LeanResponse:
@@ -40,9 +47,6 @@ class LeanResponse:
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.content)
 
 
 class _Connection(http.client.HTTPConnection):
