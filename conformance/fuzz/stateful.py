@@ -19,20 +19,28 @@ import yaml
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def linked_operations(spec: Path) -> frozenset[str]:
-    """`METHOD /path` of every operation that some response link of `spec` leads to."""
+def links(spec: Path) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """`METHOD /path` of each operationId of `spec`, and the (from, to) operationIds of each of
+    its response links."""
     with open(spec, encoding="utf-8") as f:
         document = yaml.safe_load(f)
     labels: dict[str, str] = {}
-    targets: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     for path, item in document.get("paths", {}).items():
         for method in (m for m in item if m in HTTP_METHODS):
             operation = item[method]
-            labels[operation.get("operationId", "")] = f"{method.upper()} {path}"
+            source = operation.get("operationId", "")
+            labels[source] = f"{method.upper()} {path}"
             for response in operation.get("responses", {}).values():
                 for link in (response.get("links") or {}).values():
-                    targets.add(link.get("operationId", ""))
-    return frozenset(labels[t] for t in targets if t in labels)
+                    pairs.add((source, link.get("operationId", "")))
+    return labels, pairs
+
+
+def linked_operations(spec: Path) -> frozenset[str]:
+    """`METHOD /path` of every operation that some response link of `spec` leads to."""
+    labels, pairs = links(spec)
+    return frozenset(labels[to] for _, to in pairs if to in labels)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import json
 import yaml
 
 from conformance.fuzz.harness import SPEC
-from conformance.fuzz.stateful import linked_operations, stateful_reach
+from conformance.fuzz.stateful import linked_operations, links, stateful_reach
 from conformance.resources import GITLAB_OPENAPI_PATH
 
 PREFIX = "/api/2.0/mlflow"
@@ -63,15 +63,7 @@ def test_linked_operations_are_the_targets_of_the_specs_links():
 
 def _link_sources(spec, operation_id: str) -> set[str]:
     """The operationIds whose answers some link of `spec` leads from into `operation_id`."""
-    doc = yaml.safe_load(spec.read_text())
-    return {
-        operation["operationId"]
-        for item in doc["paths"].values()
-        for operation in item.values()
-        for response in operation.get("responses", {}).values()
-        for link in (response.get("links") or {}).values()
-        if link["operationId"] == operation_id
-    }
+    return {source for source, to in links(spec)[1] if to == operation_id}
 
 
 def test_registered_models_get_is_led_to_from_more_than_a_create_in_both_contracts():
