@@ -170,6 +170,12 @@ class PostgresDatabase(PooledPostgresqlDatabase):
             self._returned[self.conn_key(conn)] = time.monotonic()
         super()._close(conn, close_conn)
 
+    def _close_raw(self, conn):
+        # Every way out of the pool (stale on check-in or check-out, closed, discarded) ends
+        # here: a closed connection's idle time is not kept.
+        self._returned.pop(self.conn_key(conn), None)
+        return super()._close_raw(conn)
+
 
 def chunks(items: list, size: int):
     """`items` in slices of at most `size`: IN (...) lists and VALUES lists stay within the

@@ -126,3 +126,13 @@ def test_a_connection_cut_while_briefly_idle_fails_one_call_promptly(pg_store):
     assert failed.value.error_code == "TEMPORARILY_UNAVAILABLE"
     pg_store.log_metric(run_id, "m", 2.0, 2)  # the broken connection left the pool
     assert [m["value"] for m in pg_store.get_metric_history(run_id, "m")[0]] == [2.0]
+
+
+def test_connections_closed_by_the_pool_leave_no_idle_times_behind(pg_store):
+    db = pg_store.db
+    run_id = _run(pg_store)
+    db._stale_timeout = 1e-6  # every connection is stale when it is handed back
+    for i in range(5):
+        pg_store.log_metric(run_id, "m", float(i), i)
+    assert db._returned == {}
+    assert len(pg_store.get_metric_history(run_id, "m")[0]) == 5
