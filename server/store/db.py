@@ -92,7 +92,8 @@ class PostgresDatabase(PooledPostgresqlDatabase):
       or with the COMMIT, as one query string: a log-metric (BEGIN, a read of the run, two
       inserts, COMMIT) takes 2 round trips instead of 5. They run in the same order in the same
       transaction; the first that fails stops the rest, and its error is raised by the call that
-      sent it. A transaction that sent nothing ends without a round trip.
+      sent it. A transaction that sent nothing ends without a round trip. A statement waits
+      with its parameters, and psycopg2 writes the values of all that go together in one pass.
     - peewee checks a pooled connection with `SELECT 1` each time it hands it out; here only
       one that has been idle for more than `IDLE_CHECK` seconds, which a restart or a network
       cut may have broken meanwhile. One broken by a failed statement says so itself (closed),
@@ -107,26 +108,24 @@ class PostgresDatabase(PooledPostgresqlDatabase):
         self._queue = threading.local()  # the statements of this thread's transaction not sent
         self._returned: dict[int, float] = {}  # connection key -> when it was last handed back
 
-    def _queued(self) -> list[str]:
+    def _queued(self) -> list[tuple[str, tuple | list]]:
         queued = getattr(self._queue, "statements", None)
         if queued is None:
             queued = self._queue.statements = []
         return queued
 
-    def _text(self, sql: str, params) -> str:
-        # psycopg2 writes the values into the statement (it always does); `params or ()`
-        # as peewee passes them, so that `%%` reads the same as when sent alone.
-        return self.cursor().mogrify(sql, params or ()).decode()
-
-    def _send(self, statements: list[str]):
-        text = "; ".join(statements).replace("%", "%%")  # sent with () as parameters
-        return super().execute_sql(text)
+    def _send(self, statements: list[tuple[str, tuple | list]]):
+        """`statements` as one query string. peewee's statements always go with a sequence of
+        parameters (`%s` for each, `%%` for a percent sign), so that joined, with their
+        parameters end to end, psycopg2 writes each value where it would have alone."""
+        text = "; ".join(sql for sql, _ in statements)
+        return super().execute_sql(text, [value for _, params in statements for value in params])
 
     def execute_sql(self, sql, params=None):
         queued = self._queued()
         if not queued:
             return super().execute_sql(sql, params)
-        statements = [*queued, self._text(sql, params)]
+        statements = [*queued, (sql, params or ())]
         queued.clear()
         return self._send(statements)
 
@@ -135,25 +134,26 @@ class PostgresDatabase(PooledPostgresqlDatabase):
         if not self.in_transaction():
             self.execute_sql(sql, params)
         else:
-            self._queued().append(self._text(sql, params))
+            self._queued().append((sql, params))
 
     def begin(self, isolation_level=None):
         isolation_level = isolation_level or self._isolation_level
         level = self._adapter.isolation_level_str(isolation_level) if isolation_level else None
-        self._queued().append(f"BEGIN TRANSACTION ISOLATION LEVEL {level}" if level else "BEGIN")
+        begin = f"BEGIN TRANSACTION ISOLATION LEVEL {level}" if level else "BEGIN"
+        self._queued().append((begin, ()))
 
     def commit(self):
         queued = self._queued()
-        statements = [*queued, "COMMIT"]
+        statements = [*queued, ("COMMIT", ())]
         queued.clear()
-        if len(statements) == 2 and statements[0].startswith("BEGIN"):
+        if len(statements) == 2 and statements[0][0].startswith("BEGIN"):
             return  # nothing was sent: nothing to commit
         with pw.__exception_wrapper__:
             self._send(statements)
 
     def rollback(self):
         queued = self._queued()
-        began = not (queued and queued[0].startswith("BEGIN"))
+        began = not (queued and queued[0][0].startswith("BEGIN"))
         queued.clear()
         if began:
             super().rollback()
