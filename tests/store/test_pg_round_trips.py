@@ -85,6 +85,37 @@ def test_a_failing_insert_leaves_nothing_of_its_transaction(pg_store):
         assert db.execute_sql("SELECT k FROM queued").fetchall() == [(3,)]
 
 
+def test_prepared_inserts_survive_a_failed_transaction_and_the_limit(pg_store, monkeypatch):
+    """defer_prepared: PostgreSQL keeps a statement prepared inside a transaction that fails;
+    the connection's list of them says so, and the statements serve the next transactions,
+    also once the list has been emptied at its limit (DEALLOCATE ALL)."""
+    db = pg_store.db
+    insert = "INSERT INTO kept (k, v) VALUES (%s, %s)"
+    with db.connection_context():
+        db.execute_sql("CREATE TABLE kept (k integer PRIMARY KEY, v text)")
+    with pytest.raises(pw.IntegrityError), db.connection_context(), db.atomic():
+        db.defer_prepared(insert, [1, "50% 'a'"])
+        db.defer_prepared(insert, [1, "b"])  # fails, with the COMMIT it goes with
+    with db.connection_context():
+        assert db.execute_sql("SELECT count(*) FROM kept").fetchone() == (0,)
+        with db.atomic():
+            db.defer_prepared(insert, [1, "50% 'a'"])
+            db.defer_prepared(insert, [2, "$1 %s"])
+        monkeypatch.setattr(type(db), "PREPARED_LIMIT", 3)
+        for k in range(3, 9):  # a new statement each time: the list is emptied on the way
+            with db.atomic():
+                db.defer_prepared(f"{insert} /* {k} */", [k, str(k)])
+        with db.atomic():
+            db.defer_prepared(insert, [9, "back\\slash"])
+        rows = db.execute_sql("SELECT k, v FROM kept ORDER BY k").fetchall()
+    assert rows == [
+        (1, "50% 'a'"),
+        (2, "$1 %s"),
+        *((k, str(k)) for k in range(3, 9)),
+        (9, "back\\slash"),
+    ]
+
+
 def test_a_refused_write_sends_no_commit(pg_store, sent):
     run_id = _run(pg_store)
     pg_store.delete_run(run_id)

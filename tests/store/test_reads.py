@@ -177,10 +177,21 @@ def test_reads_take_a_fixed_number_of_statements(store, exp_id, statements):
     texts = statements.texts
     if store.pg:
         # One round trip opens the transaction and reads the run, one sends the history's and
-        # the latest value's inserts with the COMMIT.
+        # the latest value's inserts (one row each, prepared by the log_batch calls above) with
+        # the COMMIT.
         assert len(texts) == 2 and texts[0].startswith("BEGIN; EXECUTE ")
-        inserts = [part.split(" (")[0] for part in texts[1].split("; ")]
-        assert inserts == ['INSERT INTO "metrics"', 'INSERT INTO "latest_metrics"', "COMMIT"]
+        parts = texts[1].split("; ")
+        names = [part.split()[1] for part in parts[:-1]]
+        assert all(part.startswith("EXECUTE ") for part in parts[:-1]) and parts[-1] == "COMMIT"
+        with store.db.connection_context():  # the one connection this test's calls use
+            found = dict(
+                store.db.execute_sql(
+                    "SELECT name, statement FROM pg_prepared_statements WHERE name IN %s",
+                    [tuple(names)],
+                ).fetchall()
+            )
+        inserts = [found[name].split(" AS ", 1)[1].split(" (")[0] for name in names]
+        assert inserts == ['INSERT INTO "metrics"', 'INSERT INTO "latest_metrics"']
     else:
         assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"  # writes are transactions
 
