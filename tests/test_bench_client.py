@@ -4,6 +4,8 @@ loopback: what it sends, keep-alive reuse, and connections the server closes."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tools.benchlib import API, LeanSession, WrongAnswer, call
+from tools.benchlib import API, LeanSession, WrongAnswer, call, wait_quiet
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -93,3 +95,25 @@ def test_an_error_status_is_a_wrong_answer(echo):
     url, _ = echo
     with LeanSession() as s, pytest.raises(WrongAnswer, match="404"):
         call(s, url, "GET", "missing")
+
+
+def test_wait_quiet_waits_for_a_busy_process_to_settle():
+    """tools.benchlib.wait_quiet: a process tree that keeps a core busy is waited for, one
+    that sleeps is not (the benchmark waits so for a database server between workloads)."""
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nt = time.time()\nwhile time.time() - t < 1.0: pass\ntime.sleep(60)",
+        ]
+    )
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.3)  # both started; the first is spinning
+        assert 0.4 <= wait_quiet(busy.pid, timeout=20) < 20
+        assert wait_quiet(idle.pid, timeout=20) < 2
+    finally:
+        busy.kill()
+        idle.kill()
+        busy.wait()
+        idle.wait()

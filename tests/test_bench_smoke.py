@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.pg import admin_url
+from tools.pgdb import server_pid
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,3 +75,16 @@ def test_bench_runs_the_current_mlflow_server_on_postgresql(tmp_path):
     assert set(results) == {"reference", "mlflow3"}, results
     assert all(r["correct"] and r["ops"] > 0 for r in results.values()), results
     assert "mlflow server 3." in proc.stdout, proc.stdout
+    # The PostgreSQL server runs here: its CPU per operation is read from its processes too,
+    # for each peer (some for each: a short window can fall between two clock ticks).
+    assert "PostgreSQL server CPU per operation" in proc.stdout, proc.stdout
+    spent = [r["database_cpu_ms_per_op"] for r in results.values()]
+    assert None not in spent and sum(spent) > 0, spent
+
+
+def test_the_postgresql_server_process_is_found_on_this_machine():
+    """tools.pgdb.server_pid: the postmaster of the server the URL reaches, whose processes
+    (every connection's backend among them) are its children."""
+    pid = server_pid(admin_url())
+    assert pid is not None
+    assert Path(f"/proc/{pid}/comm").read_text().strip() in ("postgres", "postmaster")

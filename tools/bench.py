@@ -46,9 +46,10 @@ from tools.benchlib import (
     percentile,
     process_cpu_seconds,
     process_rss,
+    wait_quiet,
 )
 from tools.peers import Peer, start_fasttrackml, start_oracle, start_reference
-from tools.pgdb import make_database
+from tools.pgdb import make_database, server_pid, vacuum
 
 # The current MLflow, whose server runs from a virtualenv of its own (conformance.clients, but
 # not a client's of the version matrix), with the PostgreSQL driver its SQLAlchemy (2.1: psycopg
@@ -87,6 +88,9 @@ class Result:
     # CPU time the server's processes spent in the measured time (not the client's, nor a
     # PostgreSQL server's), when /proc could tell.
     cpu_seconds: float | None = None
+    # CPU time of the PostgreSQL server's processes in the same time (its backends, WAL writer
+    # and the rest), when it runs on this machine.
+    database_cpu_seconds: float | None = None
     client_cpu_seconds: float = 0.0  # the benchmark's own, all its client threads together
     correct: bool = False
     error: str | None = None
@@ -104,6 +108,12 @@ class Result:
     @property
     def client_cpu_ms_per_op(self) -> float | None:
         return self.client_cpu_seconds * 1000 / self.ops if self.ops else None
+
+    @property
+    def database_cpu_ms_per_op(self) -> float | None:
+        if self.database_cpu_seconds is None or not self.ops:
+            return None
+        return self.database_cpu_seconds * 1000 / self.ops
 
     def percentile(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -123,6 +133,9 @@ class Result:
             "client_cpu_ms_per_op": None
             if self.client_cpu_ms_per_op is None
             else round(self.client_cpu_ms_per_op, 4),
+            "database_cpu_ms_per_op": None
+            if self.database_cpu_ms_per_op is None
+            else round(self.database_cpu_ms_per_op, 4),
             "correct": self.correct,
             "error": self.error,
         }
@@ -310,14 +323,23 @@ def search_page_workload(n_runs: int) -> Workload:
 
 
 def measure(
-    peer: Peer, workload: Workload, warmup: float, duration: float, client=LeanSession
+    peer: Peer,
+    workload: Workload,
+    warmup: float,
+    duration: float,
+    client=LeanSession,
+    database_pid: int | None = None,
 ) -> Result:
     """`workload` on `peer`: warm-up, then `duration` seconds, each of its threads calling over
-    a session of `client` (LeanSession or requests.Session)."""
+    a session of `client` (LeanSession or requests.Session). `database_pid`: a PostgreSQL
+    server on this machine, whose CPU time is taken over the same seconds, once it has gone
+    quiet after what came before."""
     result = Result(workload.name, peer.name)
     setup_session = client()
     try:
         state = workload.setup(setup_session, peer.url)
+        if database_pid is not None:
+            wait_quiet(database_pid)
         lock = threading.Lock()
         counter = iter(range(10**9))
         stop_warmup = time.monotonic() + warmup
@@ -354,11 +376,14 @@ def measure(
         warm = run_phase(stop_warmup)
         warmup_ops[0] = len(warm)
         cpu0, client0 = process_cpu_seconds(peer.proc.pid), time.process_time()
+        db0 = None if database_pid is None else process_cpu_seconds(database_pid)
         t0 = time.monotonic()
         lat = run_phase(t0 + duration)
         result.seconds = time.monotonic() - t0
         result.client_cpu_seconds = time.process_time() - client0
         result.cpu_seconds = process_cpu_seconds(peer.proc.pid) - cpu0
+        if db0 is not None:
+            result.database_cpu_seconds = process_cpu_seconds(database_pid) - db0
         result.ops = len(lat)
         result.latencies_ms = lat
         workload.verify(setup_session, peer.url, state, warmup_ops[0] + len(lat))
@@ -379,6 +404,8 @@ def combine(parts: list[Result]) -> Result:
         whole.latencies_ms.extend(part.latencies_ms)
     cpu = [part.cpu_seconds for part in parts]
     whole.cpu_seconds = None if None in cpu else sum(cpu)
+    database = [part.database_cpu_seconds for part in parts]
+    whole.database_cpu_seconds = None if None in database else sum(database)
     whole.client_cpu_seconds = sum(part.client_cpu_seconds for part in parts)
     whole.correct = all(part.correct for part in parts)
     whole.error = next((part.error for part in parts if part.error), None)
@@ -457,31 +484,34 @@ def table(results: list[Result], peers: list[str]) -> str:
     return format_table(cols, rows)
 
 
-def cpu_table(results: list[Result], peers: list[str]) -> str:
-    """Server CPU per operation, each peer's and how many times ours it is: what the servers
-    cost, apart from the client's share of the machine (its CPU per operation, in the first
-    peer's run, bounds what any server can reach here: one process of Python threads)."""
+def cpu_table(results: list[Result], peers: list[str], of: str = "server") -> str:
+    """CPU per operation, each peer's and how many times ours it is. `of` "server": what the
+    servers cost, apart from the client's share of the machine (its CPU per operation, in the
+    first peer's run, bounds what any server can reach here: one process of Python threads).
+    `of` "database": what the PostgreSQL server spent on each peer's operations."""
     by = {(r.workload, r.peer): r for r in results}
     others = [p for p in peers if p != "reference"] if "reference" in peers else []
+    per_op = "cpu_ms_per_op" if of == "server" else "database_cpu_ms_per_op"
     cols = [
         "workload",
         *(f"{p} CPU ms/op" for p in peers),
         *(f"{p}/ours" for p in others),
-        "client CPU ms/op",
+        *(["client CPU ms/op"] if of == "server" else []),
     ]
     rows = []
     for n in dict.fromkeys(r.workload for r in results):
         cost = {}
         for p in peers:
             r = by.get((n, p))
-            cost[p] = r.cpu_ms_per_op if r is not None and r.correct else None
+            cost[p] = getattr(r, per_op) if r is not None and r.correct else None
         row = [n, *("-" if cost[p] is None else f"{cost[p]:.3f}" for p in peers)]
         ours = cost.get("reference")
         for p in others:
             row.append("-" if not (ours and cost[p]) else f"{cost[p] / ours:.2f}x")
-        client = by.get((n, peers[0]))
-        spent = client.client_cpu_ms_per_op if client is not None else None
-        row.append("-" if spent is None else f"{spent:.3f}")
+        if of == "server":
+            client = by.get((n, peers[0]))
+            spent = client.client_cpu_ms_per_op if client is not None else None
+            row.append("-" if spent is None else f"{spent:.3f}")
         rows.append(row)
     return format_table(cols, rows)
 
@@ -589,15 +619,23 @@ def main(argv: list[str] | None = None) -> int:
         databases(args.database, args.postgres_url, peers) as dbs,
     ):
         running: dict[str, Peer] = {}
+        database_pid = None if args.database == "sqlite" else server_pid(args.postgres_url)
         try:
             for p in peers:
                 running[p] = start(p, Path(tmp) / p, args.workers, dbs[p])
             for w in workloads:
                 rounds = {p: [] for p in peers}
-                for _ in range(args.rounds):
-                    for p in peers:
+                for k in range(args.rounds):
+                    # Each round starts with the next peer: none is always the first after the
+                    # workload before, whose writes the database may still be busy with.
+                    for p in peers[k % len(peers) :] + peers[: k % len(peers)]:
                         part = measure(
-                            running[p], w, warmup, duration / args.rounds, CLIENTS[args.client]
+                            running[p],
+                            w,
+                            warmup,
+                            duration / args.rounds,
+                            CLIENTS[args.client],
+                            database_pid,
                         )
                         rounds[p].append(part)
                 for p in peers:
@@ -606,6 +644,11 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(r)
                     state = "ok" if r.correct else f"WRONG: {r.error}"
                     print(f"  {w.name:45} {p:12} {r.ops_per_s:9.1f} ops/s  {state}", flush=True)
+                if args.database == "postgresql":
+                    # Outside the measured time: else autovacuum would do it for this
+                    # workload's writes in a later one's, on whichever peer's slice it fell.
+                    for url in dbs.values():
+                        vacuum(url)
             memory = {p: process_rss(running[p].proc.pid) for p in peers}
             if args.scale:
                 scale_peers = (args.scale_peers or args.peers).split(",")
@@ -627,6 +670,13 @@ def main(argv: list[str] | None = None) -> int:
         "measured time; the client's and a PostgreSQL server's own are not in it):"
     )
     print(cpu_table(results, peers))
+    if any(r.database_cpu_seconds is not None for r in results):
+        print()
+        print(
+            "PostgreSQL server CPU per operation (user + system time of its processes, each "
+            "peer's connections and its WAL writer among them, over the same measured time):"
+        )
+        print(cpu_table(results, peers, of="database"))
     print()
     print("\n".join(memory_lines(memory)))
     missed = missed_goals(results, peers)

@@ -232,14 +232,36 @@ def process_rss(pid: int) -> list[int]:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by a server process and its descendants: the
-    server's own work, without its clients' nor a database server's."""
-    ticks = 0
+def _cpu_ticks(pid: int) -> dict[int, int]:
+    """Clock ticks of CPU time (user + system) used so far by each of a process and its
+    descendants."""
+    ticks = {}
     for member in process_tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / _TICKS
+        ticks[member] = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a server process and its descendants: the
+    server's own work, without its clients' nor a database server's."""
+    return sum(_cpu_ticks(pid).values()) / _TICKS
+
+
+def wait_quiet(pid: int, window: float = 0.25, busy: float = 0.05, timeout: float = 60.0) -> float:
+    """Wait until a process and its descendants use less than `busy` of a core over `window`
+    seconds, or `timeout` seconds have passed; returns the seconds waited. A database server
+    goes on after a workload (PostgreSQL's autovacuum and checkpoints after many writes): the
+    next peer's slice should not pay for them."""
+    start = time.monotonic()
+    while True:
+        before = _cpu_ticks(pid)
+        time.sleep(window)
+        after = _cpu_ticks(pid)
+        used = sum(t - before.get(p, 0) for p, t in after.items()) / _TICKS
+        waited = time.monotonic() - start
+        if used < busy * window or waited >= timeout:
+            return waited

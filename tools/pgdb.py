@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 
@@ -47,3 +48,32 @@ def make_database(
             conn.close()
 
     return url, drop
+
+
+def server_pid(admin_url: str) -> int | None:
+    """The process id of the PostgreSQL server (its postmaster) that `admin_url` reaches, when
+    it runs on this machine, else None: the parent of this connection's backend, if /proc shows
+    one by that id."""
+    conn = _admin_connection(admin_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+        try:  # "pid (comm) state ppid ...": read while the backend is still there
+            ppid = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None  # not on this machine (or its /proc is hidden)
+    finally:
+        conn.close()
+    return ppid if ppid > 1 else None
+
+
+def vacuum(url: str) -> None:
+    """VACUUM and ANALYZE the database of `url`: its tables' dead rows and statistics brought up
+    to date now, rather than when autovacuum comes to them."""
+    conn = _admin_connection(url)  # VACUUM cannot run inside a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE)")
+    finally:
+        conn.close()
