@@ -196,13 +196,18 @@ def format_table(cols: list[str], rows: list[list]) -> str:
     return "\n".join([fmt(cols), "-+-".join("-" * w for w in widths), *map(fmt, rows)])
 
 
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name ("state ppid ..."); OSError when
+    there is no such process here."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def process_tree(pid: int) -> list[int]:
     """A server process and each of its descendants (workers), from /proc."""
     parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            parents[int(stat.parent.name)] = int(fields[1])
+            parents[int(entry.name)] = int(proc_stat(int(entry.name))[1])
         except (OSError, IndexError, ValueError):
             continue
     tree, frontier = {pid}, [pid]
@@ -238,7 +243,7 @@ def _cpu_ticks(pid: int) -> dict[int, int]:
     ticks = {}
     for member in process_tree(pid):
         try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = proc_stat(member)
         except OSError:
             continue
         ticks[member] = int(fields[11]) + int(fields[12])  # utime, stime

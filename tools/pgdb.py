@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 
@@ -54,13 +53,15 @@ def server_pid(admin_url: str) -> int | None:
     """The process id of the PostgreSQL server (its postmaster) that `admin_url` reaches, when
     it runs on this machine, else None: the parent of this connection's backend, if /proc shows
     one by that id."""
+    from tools.benchlib import proc_stat  # the benchmarks' /proc reading
+
     conn = _admin_connection(admin_url)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_backend_pid()")
             backend = cur.fetchone()[0]
-        try:  # "pid (comm) state ppid ...": read while the backend is still there
-            ppid = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        try:  # read while the backend is still there
+            ppid = int(proc_stat(backend)[1])
         except (OSError, IndexError, ValueError):
             return None  # not on this machine (or its /proc is hidden)
     finally:
